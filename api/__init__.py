@@ -1,0 +1,1 @@
+"""HTTP edge: the app factory, settings, authentication, logging, metrics and the CLI."""

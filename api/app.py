@@ -1,0 +1,173 @@
+"""The one wiring point: ``create_app(settings) -> Starlette``.
+
+The store opens in the lifespan (nothing connects at import time); the GraphQL view builds a
+typed :class:`RequestContext` per request; every error leaves through one formatter.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import ExecutionResult
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+
+from api.auth import AuthenticationError, principal_from_header
+from api.metrics import Metrics
+from api.settings import Settings
+from schema.context import RequestContext
+from schema.errors import format_error
+from schema.root import build_schema
+from services.container import Services
+from store.database import Store
+
+log = logging.getLogger("audience.api")
+
+
+@dataclass
+class Runtime:
+    """State that lives as long as the app: built in lifespan, read by handlers."""
+
+    settings: Settings
+    metrics: Metrics = field(default_factory=Metrics)
+    services: Services | None = None
+
+    def require_services(self) -> Services:
+        if self.services is None:
+            raise RuntimeError("the app has not started (lifespan not run)")
+        return self.services
+
+
+class AudienceGraphQL(GraphQL[RequestContext, None]):
+    """Strawberry's ASGI view with our context and error discipline."""
+
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        settings = self.runtime.settings
+        principal, auth_error = None, None
+        try:
+            principal = principal_from_header(request.headers.get("authorization"),
+                                              settings.jwt_secret())
+        except AuthenticationError as exc:
+            auth_error = str(exc)
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+        return RequestContext(services=self.runtime.require_services(), principal=principal,
+                              auth_error=auth_error, request_id=request_id, request=request,
+                              response=response)
+
+    async def process_result(self, request: Any, result: ExecutionResult
+                             ) -> GraphQLHTTPResponse:
+        request_id = getattr(request.state, "request_id", "")
+        data: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            data["errors"] = [format_error(e, request_id) for e in result.errors]
+            for err in data["errors"]:
+                self.runtime.metrics.graphql_errors.labels(err["extensions"]["code"]).inc()
+        if result.extensions:
+            data["extensions"] = result.extensions
+        return data
+
+
+class RequestIdAndMetrics(BaseHTTPMiddleware):
+    """Tag each request with an id (echoed in ``X-Request-ID``) and time it."""
+
+    def __init__(self, app: Any, runtime: Runtime) -> None:
+        super().__init__(app)
+        self.runtime = runtime
+
+    async def dispatch(self, request: Request,
+                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request.state.request_id = incoming[:64] if incoming.isprintable() and incoming else (
+            uuid.uuid4().hex)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": request.state.request_id})
+            response = JSONResponse({"errors": [{"message": "Internal server error",
+                                                 "extensions": {"code": "INTERNAL_SERVER_ERROR",
+                                                                "requestId":
+                                                                request.state.request_id}}]},
+                                    status_code=500)
+        path = request.url.path if request.url.path in _KNOWN_PATHS else "other"
+        metrics = self.runtime.metrics
+        metrics.latency.labels(path).observe(time.perf_counter() - started)
+        metrics.requests.labels(path, request.method, str(response.status_code)).inc()
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+
+_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+    """Build the ASGI app. ``store`` lets tests and benchmarks share an open store."""
+    settings = settings or Settings()
+    settings.jwt_secret()  # a missing secret with a real store is a start-up error
+    runtime = Runtime(settings=settings)
+    schema = build_schema()
+    graphql_app = AudienceGraphQL(runtime, schema=schema, graphql_ide="graphiql",
+                                  allow_queries_via_get=False)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own_store = store is None
+        active = store or Store.open(settings.mongodb_url, settings.mongodb_db)
+        if settings.uses_development_secret:
+            log.warning("AUDIENCE_JWT_SECRET is not set: signing tokens with the PUBLIC "
+                        "DEVELOPMENT SECRET. Never expose this server.")
+        services = Services.build(active)
+        await services.start()
+        runtime.services = services
+        if settings.audience_demo:
+            from services.demo import load_demo_world
+
+            await load_demo_world(services, creators=settings.audience_demo_creators,
+                                  viewers=settings.audience_demo_viewers,
+                                  seed=settings.audience_demo_seed)
+        log.info("ready", extra={"embedded": active.embedded, "db": settings.mongodb_db})
+        try:
+            yield
+        finally:
+            runtime.services = None
+            if own_store:
+                active.close()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        services = runtime.services
+        if services is not None and await services.store.ping():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+
+    async def metrics(request: Request) -> Response:
+        return PlainTextResponse(generate_latest(runtime.metrics.registry),
+                                 media_type=CONTENT_TYPE_LATEST)
+
+    routes = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(RequestIdAndMetrics, runtime=runtime)])

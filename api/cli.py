@@ -1,0 +1,87 @@
+"""The ``audience`` command line: serve, worker, token, rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+
+from api.auth import Role, mint_token
+from api.logs import configure_logging
+from api.settings import Settings
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+                log_config=None, access_log=False)
+    return 0
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    ttl = timedelta(hours=args.hours) if args.hours else None
+    print(mint_token(settings.jwt_secret(), args.sub, args.role or ["viewer"], ttl))
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} events")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from services.container import Services
+    from services.rebuild import rebuild_all
+    from store.database import Store
+
+    if settings.embedded:
+        print("rebuild needs MONGODB_URL: the embedded store lives inside the server process",
+              file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        store = Store.open(settings.mongodb_url, settings.mongodb_db)
+        services = Services.build(store)
+        await services.start()
+        return await rebuild_all(services, _progress)
+
+    replayed = asyncio.run(run())
+    print(f"rebuilt from {replayed} events")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="audience", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the GraphQL API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=_serve)
+    token = sub.add_parser("token", help="mint a development token")
+    token.add_argument("--sub", required=True, help="user id")
+    token.add_argument("--role", action="append", choices=[r.value for r in Role])
+    token.add_argument("--hours", type=float, help="expiry (default: none)")
+    token.set_defaults(handler=_token)
+    rebuild = sub.add_parser("rebuild", help="recompute everything from the event ledger")
+    rebuild.set_defaults(handler=_rebuild)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.audience_log_level)
+    return int(args.handler(settings, args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

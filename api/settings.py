@@ -1,0 +1,52 @@
+"""Configuration from the environment, with the variable names fixed by the client contract."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "audience-development-secret-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    """Every knob the server reads. Environment names are the field names upper-cased."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    mongodb_url: str | None = None
+    mongodb_db: str = "audience"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    audience_jwt_secret: str | None = None
+    audience_demo: bool = False
+    #: demo world size; the defaults give a few hundred creators and a few thousand viewers
+    audience_demo_creators: int = 300
+    audience_demo_viewers: int = 3000
+    audience_demo_seed: int = 7
+    audience_log_level: str = "INFO"
+    #: run the queue worker inside the API process (always on for the embedded store, which no
+    #: other process can reach)
+    audience_inline_worker: bool | None = None
+    audience_introspection: bool = True
+    audience_max_depth: int = 12
+    audience_max_aliases: int = 30
+    audience_max_tokens: int = 2000
+    audience_max_cost: int = 5000
+    audience_rate_limit_cost_per_minute: int = 60_000
+    audience_config_cache_seconds: float = Field(default=2.0, ge=0)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.mongodb_url
+
+    def jwt_secret(self) -> str:
+        """The signing secret; the embedded store alone may fall back to a development one."""
+        if self.audience_jwt_secret:
+            return self.audience_jwt_secret
+        if self.embedded:
+            return DEVELOPMENT_JWT_SECRET
+        raise RuntimeError("AUDIENCE_JWT_SECRET must be set when MONGODB_URL is set")
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return not self.audience_jwt_secret

@@ -1,0 +1,1 @@
+"""Pure rules: events, rollups, segments, insights and discovery. No I/O, no frameworks."""

@@ -1,0 +1,204 @@
+"""Rollups: the counters each event adds to, and the rollup state classification reads.
+
+An event never triggers a rescan of history. ``rollup_update`` says, for one event, which
+counters move (per viewer, per viewer–creator pair) and which profile facts it may replace; the
+store applies that with atomic update operators. Spend is kept in UTC-day buckets so a trailing
+window is a sum over at most ``window_days`` buckets, whatever the history length.
+
+Counters are order-independent (sums, minima, maxima, "latest by (time, event id)"), so replaying
+the ledger in any order rebuilds exactly the incremental state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from domain.events import Event, EventType
+
+
+class InteractionKind(StrEnum):
+    """Interaction kinds that drive intent (contract §3)."""
+
+    CHAT = "CHAT"
+    CALL = "CALL"
+    MEETING = "MEETING"
+    EVENT = "EVENT"
+
+
+#: Which event counts as which interaction: chats completed → CHAT, calls completed → CALL,
+#: meetings booked → MEETING, events registered or attended → EVENT.
+INTERACTION_OF: Mapping[EventType, InteractionKind] = {
+    EventType.CHAT_COMPLETED: InteractionKind.CHAT,
+    EventType.CALL_COMPLETED: InteractionKind.CALL,
+    EventType.MEETING_BOOKED: InteractionKind.MEETING,
+    EventType.EVENT_REGISTERED: InteractionKind.EVENT,
+    EventType.EVENT_ATTENDED: InteractionKind.EVENT,
+}
+
+
+def day_key(moment: datetime) -> str:
+    """The UTC-day bucket an instant falls in, e.g. ``20261127``."""
+    return moment.strftime("%Y%m%d")
+
+
+def week_key(moment: datetime) -> str:
+    """The ISO week an instant falls in, e.g. ``2026W48``."""
+    year, week, _ = moment.isocalendar()
+    return f"{year}W{week:02d}"
+
+
+def latest_key(moment: datetime, event_id: str) -> str:
+    """A total order on facts that replace each other: later time wins, then larger event id."""
+    return f"{moment.strftime('%Y%m%dT%H%M%S.%f')}|{event_id}"
+
+
+@dataclass(frozen=True)
+class ProfileFact:
+    """A profile field an event may replace when it is newer than the stored one."""
+
+    name: str  # "location" or "interests"
+    value: Any
+    order_key: str
+
+
+@dataclass(frozen=True)
+class RollupUpdate:
+    """Everything one event changes, as counter deltas and order-independent extremes."""
+
+    viewer_inc: Mapping[str, float] = field(default_factory=dict)
+    pair_inc: Mapping[str, float] = field(default_factory=dict)
+    pair_min: Mapping[str, datetime] = field(default_factory=dict)
+    pair_max: Mapping[str, datetime] = field(default_factory=dict)
+    profile_fact: ProfileFact | None = None
+
+
+def rollup_update(event: Event) -> RollupUpdate:
+    """The counters ``event`` moves. Pure: the same event always yields the same update."""
+    f = event.fields
+    at = event.occurred_at
+    if event.type is EventType.LOCATION_UPDATED:
+        return RollupUpdate(profile_fact=ProfileFact(
+            "location", {"latitude": f["latitude"], "longitude": f["longitude"]},
+            latest_key(at, event.event_id)))
+    if event.type is EventType.PROFILE_INTERESTS_UPDATED:
+        return RollupUpdate(profile_fact=ProfileFact(
+            "interests", list(f["interests"]), latest_key(at, event.event_id)))
+
+    viewer: dict[str, float] = {"events": 1}
+    pair: dict[str, float] = {"events": 1}
+    pair_min: dict[str, datetime] = {"first_seen_at": at}
+    pair_max: dict[str, datetime] = {"last_seen_at": at}
+
+    tokens = f.get("tokens")
+    if event.type is EventType.TRANSACTION_COMPLETED:
+        # Spend (budget) counts transactions only (contract §3).
+        day = day_key(at)
+        viewer |= {f"spend_days.{day}.tokens": tokens, f"spend_days.{day}.purchases": 1,
+                   "spend_tokens": tokens, "purchases": 1}
+        pair |= {"spend_tokens": tokens, "purchases": 1}
+    if tokens is not None:
+        pair["revenue_tokens"] = tokens
+
+    interaction = INTERACTION_OF.get(event.type)
+    if interaction is not None:
+        viewer[f"interactions.{interaction.value}"] = 1
+        pair[f"interactions.{interaction.value}"] = 1
+        pair_max["last_interaction_at"] = at
+
+    match event.type:
+        case EventType.CHAT_COMPLETED:
+            pair["chat_messages"] = f["message_count"]
+        case EventType.CHAT_MESSAGE_SENT:
+            pair |= {"messages_sent": 1, "message_chars": f["message_length"]}
+        case EventType.CALL_COMPLETED:
+            pair |= {"call_minutes": f["duration_minutes"],
+                     f"calls_{f['call_type'].value.lower()}": 1}
+        case EventType.MEETING_COMPLETED:
+            pair["meetings_completed"] = 1
+        case EventType.EVENT_ATTENDED:
+            pair["events_attended"] = 1
+        case EventType.PROFILE_VIEWED:
+            pair |= {"profile_views": 1, "dwell_seconds": f["dwell_seconds"],
+                     f"visit_days.{day_key(at)}": 1, f"visit_weeks.{week_key(at)}": 1}
+        case EventType.MEDIA_LIKED:
+            pair["likes"] = 1
+        case EventType.FIRST_INTERACTION:
+            pair_min["first_interaction_at"] = at
+    return RollupUpdate(viewer_inc=viewer, pair_inc=pair, pair_min=pair_min, pair_max=pair_max)
+
+
+# --- Rollup state, as classification reads it. ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaySpend:
+    tokens: int = 0
+    purchases: int = 0
+
+
+@dataclass(frozen=True)
+class ViewerRollup:
+    """Viewer-wide counters: spend per UTC day and interactions by kind across all creators."""
+
+    viewer_id: str
+    spend_days: Mapping[str, DaySpend] = field(default_factory=dict)
+    interactions: Mapping[InteractionKind, int] = field(default_factory=dict)
+    spend_tokens: int = 0
+    purchases: int = 0
+
+    def spend_in_window(self, now: datetime, window_days: int) -> DaySpend:
+        """Tokens and purchases in the ``window_days`` UTC days ending with ``now``'s day."""
+        first = day_key(now - timedelta(days=window_days - 1))
+        last = day_key(now)
+        tokens = purchases = 0
+        for day, spend in self.spend_days.items():
+            if first <= day <= last:
+                tokens += spend.tokens
+                purchases += spend.purchases
+        return DaySpend(tokens, purchases)
+
+
+@dataclass(frozen=True)
+class PairRollup:
+    """Counters for one viewer's dealings with one creator."""
+
+    viewer_id: str
+    creator_id: str
+    events: int = 0
+    spend_tokens: int = 0
+    purchases: int = 0
+    revenue_tokens: int = 0
+    interactions: Mapping[InteractionKind, int] = field(default_factory=dict)
+    chat_messages: int = 0
+    messages_sent: int = 0
+    message_chars: int = 0
+    call_minutes: float = 0.0
+    meetings_completed: int = 0
+    events_attended: int = 0
+    profile_views: int = 0
+    dwell_seconds: float = 0.0
+    likes: int = 0
+    visit_days: frozenset[str] = frozenset()
+    visit_weeks: frozenset[str] = frozenset()
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    last_interaction_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a user (viewer or creator) last told us about themselves."""
+
+    user_id: str
+    location: GeoPoint | None = None
+    interests: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""Thin glue between GraphQL and the use cases: read the typed context, call, translate errors."""

@@ -1,0 +1,1 @@
+"""GraphQL schema: Strawberry types (one per module), inputs, permissions and the roots."""

@@ -1,0 +1,30 @@
+"""The root Query and Mutation types and the schema factory."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from schema.context import Info
+from schema.event_mutations import EventMutations
+from schema.me import Me
+from schema.permissions import IsAuthenticated, require_principal
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[IsAuthenticated],
+                      description="The signed-in user.")
+    def me(self, info: Info) -> Me:
+        return Me.from_domain(require_principal(info.context))
+
+
+@strawberry.type
+class Mutation(EventMutations):
+    pass
+
+
+def build_schema(extensions: list[type[SchemaExtension] | SchemaExtension] | None = None
+                 ) -> strawberry.Schema:
+    """The GraphQL schema, with the given extensions (guards, limits)."""
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions or [])

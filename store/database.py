@@ -1,0 +1,137 @@
+"""The connection to MongoDB (or the embedded in-process store) and the collection catalogue.
+
+``Store.open`` picks motor when a URL is given and mongomock-motor otherwise; both speak motor's
+API, so every repository is the same code on either. ``ensure_indexes`` is the one place that
+knows every collection's indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+
+class Collections:
+    """Collection names, in one place."""
+
+    EVENTS = "events"
+    VIEWER_ROLLUPS = "viewer_rollups"
+    PAIR_ROLLUPS = "pair_rollups"
+    PROFILES = "profiles"
+    SEGMENTS = "audience_segments"
+    SEGMENT_CONFIGURATION = "segment_configuration"
+    VIEWER_RISK = "viewer_risk"
+    RISK_AUDIT = "risk_audit"
+    CREATOR_AGGREGATES = "creator_aggregates"
+    AGGREGATE_SNAPSHOTS = "aggregate_snapshots"
+    SEGMENT_PERFORMANCE = "segment_performance"
+    IMPRESSIONS = "impressions"
+    QUEUE = "segment_computation_queue"
+    LOCKS = "locks"
+    CREATOR_INDEX = "creator_index"
+    PERSISTED_QUERIES = "persisted_queries"
+
+
+INDEXES: dict[str, list[IndexModel]] = {
+    Collections.EVENTS: [IndexModel([("occurred_at", ASCENDING)])],
+    Collections.PAIR_ROLLUPS: [
+        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)], unique=True),
+        IndexModel([("creator_id", ASCENDING)]),
+    ],
+    Collections.SEGMENTS: [
+        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)], unique=True),
+        IndexModel([("creator_id", ASCENDING)]),
+    ],
+    Collections.RISK_AUDIT: [IndexModel([("viewer_id", ASCENDING), ("at", DESCENDING)])],
+    Collections.AGGREGATE_SNAPSHOTS: [
+        IndexModel([("creator_id", ASCENDING), ("day", ASCENDING)], unique=True)
+    ],
+    Collections.IMPRESSIONS: [
+        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)], unique=True)
+    ],
+    Collections.QUEUE: [
+        IndexModel([("key", ASCENDING), ("status", ASCENDING)]),
+        IndexModel([("status", ASCENDING), ("priority", DESCENDING), ("due_at", ASCENDING)]),
+    ],
+    Collections.CREATOR_INDEX: [IndexModel([("cell", ASCENDING), ("popularity", DESCENDING)])],
+}
+
+
+class _CountingCollection:
+    """A collection proxy that counts driver calls, so tests can prove batching."""
+
+    def __init__(self, inner: Any, counter: CallCounter) -> None:
+        self._inner = inner
+        self._counter = counter
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if callable(attr) and not name.startswith("_"):
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                self._counter.calls += 1
+                return attr(*args, **kwargs)
+            return counted
+        return attr
+
+
+@dataclass
+class CallCounter:
+    calls: int = 0
+
+
+@dataclass
+class Store:
+    """An open database: the client, the database handle and a driver-call counter."""
+
+    client: Any
+    db: Any
+    embedded: bool
+    counter: CallCounter = field(default_factory=CallCounter)
+
+    @classmethod
+    def open(cls, url: str | None, db_name: str) -> Store:
+        """Connect lazily (motor connects on first use); embedded when ``url`` is empty."""
+        if url:
+            from motor.motor_asyncio import AsyncIOMotorClient
+
+            client: Any = AsyncIOMotorClient(url, tz_aware=True, serverSelectionTimeoutMS=3000)
+            return cls(client=client, db=client[db_name], embedded=False)
+        from mongomock_motor import AsyncMongoMockClient
+
+        client = AsyncMongoMockClient(tz_aware=True)
+        return cls(client=client, db=client[db_name], embedded=True)
+
+    def collection(self, name: str) -> Any:
+        return _CountingCollection(self.db[name], self.counter)
+
+    async def ensure_indexes(self) -> None:
+        for name, models in INDEXES.items():
+            await self.db[name].create_indexes(models)
+
+    async def ping(self) -> bool:
+        """True when the store answers a round trip."""
+        try:
+            await self.db.command("ping")
+        except Exception:
+            return False
+        return True
+
+    async def drop_all(self) -> None:
+        """Drop every collection (tests and benchmarks against a real server)."""
+        for name in await self.db.list_collection_names():
+            await self.db.drop_collection(name)
+
+    def close(self) -> None:
+        close = getattr(self.client, "close", None)
+        if callable(close):
+            close()
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Stored datetimes come back naive from some drivers; they are always UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,148 @@
+"""Rollup repositories: apply an event's counter update atomically; read rollup state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from domain.rollups import (
+    DaySpend,
+    GeoPoint,
+    InteractionKind,
+    PairRollup,
+    Profile,
+    ProfileFact,
+    RollupUpdate,
+    ViewerRollup,
+)
+from store.database import Collections, Store, utc
+
+PairKey = tuple[str, str]
+
+
+def pair_id(viewer_id: str, creator_id: str) -> str:
+    """Document id of a (viewer, creator) pair; ids never contain ``|``."""
+    return f"{viewer_id}|{creator_id}"
+
+
+def _interactions(doc: dict[str, Any]) -> dict[InteractionKind, int]:
+    raw = doc.get("interactions") or {}
+    return {InteractionKind(k): int(v) for k, v in raw.items() if k in InteractionKind.__members__}
+
+
+def viewer_from_doc(doc: dict[str, Any]) -> ViewerRollup:
+    days = {day: DaySpend(int(v.get("tokens", 0)), int(v.get("purchases", 0)))
+            for day, v in (doc.get("spend_days") or {}).items()}
+    return ViewerRollup(viewer_id=doc["_id"], spend_days=days, interactions=_interactions(doc),
+                        spend_tokens=int(doc.get("spend_tokens", 0)),
+                        purchases=int(doc.get("purchases", 0)))
+
+
+def pair_from_doc(doc: dict[str, Any]) -> PairRollup:
+    return PairRollup(
+        viewer_id=doc["viewer_id"], creator_id=doc["creator_id"],
+        events=int(doc.get("events", 0)),
+        spend_tokens=int(doc.get("spend_tokens", 0)), purchases=int(doc.get("purchases", 0)),
+        revenue_tokens=int(doc.get("revenue_tokens", 0)), interactions=_interactions(doc),
+        chat_messages=int(doc.get("chat_messages", 0)),
+        messages_sent=int(doc.get("messages_sent", 0)),
+        message_chars=int(doc.get("message_chars", 0)),
+        call_minutes=float(doc.get("call_minutes", 0.0)),
+        meetings_completed=int(doc.get("meetings_completed", 0)),
+        events_attended=int(doc.get("events_attended", 0)),
+        profile_views=int(doc.get("profile_views", 0)),
+        dwell_seconds=float(doc.get("dwell_seconds", 0.0)), likes=int(doc.get("likes", 0)),
+        visit_days=frozenset(doc.get("visit_days") or {}),
+        visit_weeks=frozenset(doc.get("visit_weeks") or {}),
+        first_seen_at=utc(doc.get("first_seen_at")), last_seen_at=utc(doc.get("last_seen_at")),
+        last_interaction_at=utc(doc.get("last_interaction_at")),
+    )
+
+
+def profile_from_doc(doc: dict[str, Any]) -> Profile:
+    loc = doc.get("location")
+    point = GeoPoint(float(loc["latitude"]), float(loc["longitude"])) if loc else None
+    return Profile(user_id=doc["_id"], location=point, interests=tuple(doc.get("interests") or ()))
+
+
+class RollupRepository:
+    """Per-viewer, per-pair and per-profile rollups."""
+
+    def __init__(self, store: Store) -> None:
+        self._viewers = store.collection(Collections.VIEWER_ROLLUPS)
+        self._pairs = store.collection(Collections.PAIR_ROLLUPS)
+        self._profiles = store.collection(Collections.PROFILES)
+
+    async def apply(self, update: RollupUpdate, viewer_id: str | None,
+                    creator_id: str | None, user_id: str | None) -> None:
+        """Apply one event's update with single-document atomic operators (O(1) per event)."""
+        if update.viewer_inc and viewer_id:
+            await self._viewers.update_one({"_id": viewer_id}, {"$inc": dict(update.viewer_inc)},
+                                           upsert=True)
+        if update.pair_inc and viewer_id and creator_id:
+            ops: dict[str, Any] = {
+                "$inc": dict(update.pair_inc),
+                "$setOnInsert": {"viewer_id": viewer_id, "creator_id": creator_id},
+            }
+            if update.pair_min:
+                ops["$min"] = dict(update.pair_min)
+            if update.pair_max:
+                ops["$max"] = dict(update.pair_max)
+            await self._pairs.update_one({"_id": pair_id(viewer_id, creator_id)}, ops, upsert=True)
+        if update.profile_fact and user_id:
+            await self._set_if_newer(user_id, update.profile_fact)
+
+    async def _set_if_newer(self, user_id: str, fact: ProfileFact) -> None:
+        key_field = f"{fact.name}_key"
+        newer = {"_id": user_id,
+                 "$or": [{key_field: {"$lt": fact.order_key}}, {key_field: {"$exists": False}}]}
+        try:
+            await self._profiles.update_one(
+                newer, {"$set": {fact.name: fact.value, key_field: fact.order_key}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # the stored fact is newer: this (older) event changes nothing
+
+    async def viewers(self, viewer_ids: Sequence[str]) -> list[ViewerRollup | None]:
+        """Viewer rollups in key order, ``None`` for a viewer with none."""
+        found = {d["_id"]: viewer_from_doc(d)
+                 async for d in self._viewers.find({"_id": {"$in": list(set(viewer_ids))}})}
+        return [found.get(v) for v in viewer_ids]
+
+    async def pairs(self, keys: Sequence[PairKey]) -> list[PairRollup | None]:
+        ids = [pair_id(v, c) for v, c in keys]
+        found = {d["_id"]: pair_from_doc(d)
+                 async for d in self._pairs.find({"_id": {"$in": list(set(ids))}})}
+        return [found.get(i) for i in ids]
+
+    async def profiles(self, user_ids: Sequence[str]) -> list[Profile | None]:
+        found = {d["_id"]: profile_from_doc(d)
+                 async for d in self._profiles.find({"_id": {"$in": list(set(user_ids))}})}
+        return [found.get(u) for u in user_ids]
+
+    async def creators_of(self, viewer_id: str, limit: int) -> list[str]:
+        """Creators the viewer has any pair with (bounded)."""
+        cursor = self._pairs.find({"viewer_id": viewer_id}, {"creator_id": 1}).sort(
+            "creator_id", 1).limit(limit)
+        return [d["creator_id"] async for d in cursor]
+
+    async def viewers_of(self, creator_id: str) -> list[str]:
+        cursor = self._pairs.find({"creator_id": creator_id}, {"viewer_id": 1})
+        return [d["viewer_id"] async for d in cursor]
+
+    async def all_pairs(self, batch_size: int = 1000) -> Iterable[PairKey]:
+        cursor = self._pairs.find({}, {"viewer_id": 1, "creator_id": 1}).batch_size(batch_size)
+        return [(d["viewer_id"], d["creator_id"]) async for d in cursor]
+
+    async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        """Every rollup document, sorted by id (to compare rebuilt and incremental state)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name, coll in (("viewers", self._viewers), ("pairs", self._pairs),
+                           ("profiles", self._profiles)):
+            out[name] = [d async for d in coll.find({}).sort("_id", 1)]
+        return out
+
+    async def clear(self) -> None:
+        for coll in (self._viewers, self._pairs, self._profiles):
+            await coll.delete_many({})

@@ -1,0 +1,90 @@
+"""Shared fixtures: a fresh store per test (mongomock, or real MongoDB when MONGODB_URL is set),
+the ASGI app with its lifespan running, and an HTTP client that sends real signed tokens."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.auth import mint_token
+from api.settings import Settings
+from services.container import Services
+from store.database import Store
+
+SECRET = "test-secret-that-is-long-enough-for-hs256-keys"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(mongodb_url=os.environ.get("MONGODB_URL") or None,
+                    mongodb_db=f"audience_test_{uuid.uuid4().hex[:10]}",
+                    audience_jwt_secret=SECRET, audience_demo=False,
+                    audience_inline_worker=False, audience_config_cache_seconds=0)
+
+
+@pytest.fixture
+async def store(settings: Settings) -> AsyncIterator[Store]:
+    store = Store.open(settings.mongodb_url, settings.mongodb_db)
+    yield store
+    if not store.embedded:
+        await store.client.drop_database(settings.mongodb_db)
+    store.close()
+
+
+@pytest.fixture
+async def services(store: Store) -> Services:
+    services = Services.build(store)
+    await services.start()
+    return services
+
+
+def token(sub: str, *roles: str) -> str:
+    return mint_token(SECRET, sub, list(roles))
+
+
+@dataclass
+class Api:
+    """Sends GraphQL over HTTP the way a client would."""
+
+    http: httpx.AsyncClient
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, *,
+                   sub: str | None = "svc", roles: tuple[str, ...] = ("service",),
+                   headers: dict[str, str] | None = None) -> dict[str, Any]:
+        hdrs = dict(headers or {})
+        if sub is not None:
+            hdrs.setdefault("Authorization", f"Bearer {token(sub, *roles)}")
+        response = await self.http.post("/graphql", json={"query": query,
+                                                          "variables": variables or {}},
+                                        headers=hdrs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def as_service(self, query: str, variables: dict[str, Any] | None = None
+                         ) -> dict[str, Any]:
+        return await self.post(query, variables, sub="svc", roles=("service",))
+
+
+@pytest.fixture
+async def app(settings: Settings, store: Store) -> AsyncIterator[Any]:
+    application = create_app(settings, store=store)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: Any) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield Api(http)
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in body.get("errors") or []]
