@@ -133,7 +133,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if settings.uses_development_secret:
             log.warning("AUDIENCE_JWT_SECRET is not set: signing tokens with the PUBLIC "
                         "DEVELOPMENT SECRET. Never expose this server.")
-        services = Services.build(active)
+        services = Services.build(active,
+                                  config_cache_seconds=settings.audience_config_cache_seconds)
         await services.start()
         runtime.services = services
         if settings.audience_demo:

@@ -8,6 +8,7 @@ from typing import Any
 from strawberry.types import Info as _Info
 
 from api.auth import Principal
+from resolvers.loaders import Loaders, build_loaders
 from services.container import Services
 
 
@@ -21,7 +22,10 @@ class RequestContext:
     request_id: str
     request: Any = None
     response: Any = None
-    loaders: dict[str, Any] = field(default_factory=dict)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = build_loaders(self.services)
 
 
 Info = _Info[RequestContext, None]

@@ -9,10 +9,11 @@ from schema.context import Info
 from schema.event_mutations import EventMutations
 from schema.me import Me
 from schema.permissions import IsAuthenticated, require_principal
+from schema.segment_fields import SegmentMutations, SegmentQueries
 
 
 @strawberry.type
-class Query:
+class Query(SegmentQueries):
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="The signed-in user.")
     def me(self, info: Info) -> Me:
@@ -20,7 +21,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation(EventMutations):
+class Mutation(EventMutations, SegmentMutations):
     pass
 
 

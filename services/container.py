@@ -6,9 +6,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from services.ingest import Ingestion
+from services.scheduling import InlineScheduler
+from services.segments import SegmentService
+from store.configuration import ConfigurationRepository
 from store.database import Store
 from store.ledger import EventLedger
+from store.risk import RiskRepository
 from store.rollups import RollupRepository
+from store.segments import SegmentRepository
 
 
 @dataclass
@@ -19,15 +24,28 @@ class Services:
     ledger: EventLedger
     rollups: RollupRepository
     ingestion: Ingestion
+    configuration: ConfigurationRepository
+    segments: SegmentService
     #: steps `audience rebuild` runs after the rollups, in order (segments, aggregates, ...)
     rebuild_stages: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, store: Store) -> Services:
+    def build(cls, store: Store, *, config_cache_seconds: float = 2.0) -> Services:
         ledger = EventLedger(store)
         rollups = RollupRepository(store)
         ingestion = Ingestion(ledger, rollups)
-        return cls(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion)
+        configuration = ConfigurationRepository(store, config_cache_seconds)
+        segments = SegmentService(rollups, SegmentRepository(store), configuration,
+                                  RiskRepository(store))
+        ingestion.subscribe(InlineScheduler(segments))
+        services = cls(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
+                       configuration=configuration, segments=segments)
+        services.rebuild_stages.append(services._rebuild_segments)
+        return services
+
+    async def _rebuild_segments(self) -> None:
+        await self.segments.segments.clear()
+        await self.segments.recompute_all()
 
     async def start(self) -> None:
         """Create indexes (idempotent)."""

@@ -40,7 +40,7 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
 
 @pytest.fixture
 async def services(store: Store) -> Services:
-    services = Services.build(store)
+    services = Services.build(store, config_cache_seconds=0)
     await services.start()
     return services
 

@@ -1,0 +1,31 @@
+"""Per-request DataLoaders: nested lookups batch into one store call per kind per tick."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+
+from domain.rollups import Profile
+from domain.segments.classify import AudienceSegment
+from services.container import Services
+from store.rollups import PairKey
+
+
+@dataclass
+class Loaders:
+    """Fresh for every request, so no cached value outlives the request that read it."""
+
+    segments: DataLoader
+    profiles: DataLoader
+
+
+def build_loaders(services: Services) -> Loaders:
+    async def load_segments(keys: Sequence[PairKey]) -> list[AudienceSegment | None]:
+        return await services.segments.segments.get_many(list(keys))
+
+    async def load_profiles(user_ids: Sequence[str]) -> list[Profile | None]:
+        return await services.rollups.profiles(list(user_ids))
+
+    return Loaders(segments=DataLoader(load_segments), profiles=DataLoader(load_profiles))

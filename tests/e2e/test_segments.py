@@ -1,0 +1,221 @@
+"""Segments end to end: events in through mutations, labels out through mySegment."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import codes
+from tests.helpers import ago, my_segment, send
+
+V, C = "viewer-1", "creator-1"
+
+
+async def spend(api, tokens: int, times: int = 1, days_ago: float = 0, viewer: str = V,
+                creator: str = C) -> None:
+    for _ in range(times):
+        await send(api, "transactionCompleted", viewerId=viewer, creatorId=creator,
+                   tokens=tokens, occurredAt=ago(days_ago))
+
+
+async def test_pair_without_interaction_has_no_segment(api):
+    assert await my_segment(api, V, C) is None
+
+
+# --- budget: (tokens per purchase, purchases, days ago) → tier -------------------------------
+BUDGET_CASES = [
+    ((4_999, 1, 0), "LOW"),
+    ((5_000, 1, 0), "MID"),  # from 5,000 tokens
+    ((20_000, 1, 0), "MID"),  # HIGH only above 20,000
+    ((20_001, 1, 0), "HIGH"),
+    ((1, 2, 0), "MID"),  # from 2 purchases
+    ((1, 5, 0), "MID"),  # HIGH only above 5 purchases
+    ((1, 6, 0), "HIGH"),
+    ((10_000, 1, 29), "MID"),  # inside the 30-day window
+    ((10_000, 1, 30), "LOW"),  # left the window
+    ((21_000, 1, 31), "LOW"),
+]
+
+
+@pytest.mark.parametrize(("case", "tier"), BUDGET_CASES)
+async def test_budget_tier_at_and_around_each_threshold(api, case, tier):
+    tokens, times, days = case
+    await spend(api, tokens, times, days)
+    segment = await my_segment(api, V, C)
+    assert segment is not None and segment["budget"] == tier
+
+
+async def test_higher_tier_of_spend_and_frequency_wins(api):
+    await spend(api, 21_000, 1)  # HIGH by spend, LOW by frequency
+    assert (await my_segment(api, V, C))["budget"] == "HIGH"
+
+
+async def test_budget_is_viewer_wide_across_creators(api):
+    await send(api, "profileViewed", viewerId=V, creatorId="creator-2", dwellSeconds=5)
+    await spend(api, 25_000, creator=C)
+    assert (await my_segment(api, V, "creator-2"))["budget"] == "HIGH"
+
+
+async def test_only_transactions_count_toward_budget(api):
+    for _ in range(3):
+        await send(api, "callCompleted", viewerId=V, creatorId=C, tokens=9_000,
+                   durationMinutes=10.0)
+    segment = await my_segment(api, V, C)
+    assert segment["budget"] == "LOW" and segment["budgetWindowTokens"] == 0
+
+
+async def test_live_threshold_change_applies_to_the_next_computation(api):
+    await spend(api, 3_000)
+    assert (await my_segment(api, V, C))["budget"] == "LOW"
+    body = await api.post("mutation { updateSegmentConfiguration(input: {budget: "
+                          "{midTokens: 2000}}) { budget { midTokens highTokens } } }",
+                          sub="boss", roles=("admin",))
+    assert body["data"]["updateSegmentConfiguration"]["budget"] == {"midTokens": 2000,
+                                                                    "highTokens": 20000}
+    await send(api, "mediaLiked", viewerId=V, creatorId=C)  # any event recomputes the pair
+    assert (await my_segment(api, V, C))["budget"] == "MID"
+
+
+async def test_refresh_segment_reads_new_thresholds(api):
+    await spend(api, 3_000)
+    await api.post("mutation { updateSegmentConfiguration(input: {budget: {midTokens: 1000}})"
+                   " { budget { midTokens } } }", sub="boss", roles=("admin",))
+    body = await api.as_service(
+        f'mutation {{ refreshSegment(viewerId: "{V}", creatorId: "{C}") {{ budget }} }}')
+    assert body["data"]["refreshSegment"]["budget"] == "MID"
+
+
+@pytest.mark.parametrize("update", [
+    "{budget: {midTokens: 30000}}",  # MID above HIGH
+    "{budget: {windowDays: 0}}",
+    "{proximity: {localKm: -1}}",
+    "{proximity: {localKm: 300}}",
+    "{intent: {majorityShare: 1.5}}",
+    "{}",
+])
+async def test_invalid_threshold_updates_are_refused_and_change_nothing(api, update):
+    body = await api.post(f"mutation {{ updateSegmentConfiguration(input: {update}) "
+                          "{ budget { midTokens } } }", sub="boss", roles=("admin",))
+    assert codes(body) == ["BAD_USER_INPUT"]
+    body = await api.post("{ segmentConfiguration { budget { midTokens windowDays } "
+                          "proximity { localKm } intent { majorityShare } } }",
+                          sub="boss", roles=("admin",))
+    assert body["data"]["segmentConfiguration"] == {
+        "budget": {"midTokens": 5000, "windowDays": 30}, "proximity": {"localKm": 50.0},
+        "intent": {"majorityShare": 0.5}}
+
+
+# --- intent ------------------------------------------------------------------------------
+INTENT_CASES = [
+    ({"chatCompleted": 3, "callCompleted": 1}, "CHAT"),  # majority
+    ({"chatCompleted": 2, "callCompleted": 1, "meetingBooked": 1, "eventRegistered": 1},
+     "CHAT"),  # largest share without majority
+    ({"callCompleted": 1, "meetingBooked": 1}, "MEETING"),  # tie → more committed kind
+    ({"eventRegistered": 1, "eventAttended": 1, "chatCompleted": 1}, "EVENT"),
+    ({"callCompleted": 2, "chatCompleted": 2, "eventAttended": 1}, "CALL"),
+    ({}, "CHAT"),  # only views: the default
+]
+
+
+@pytest.mark.parametrize(("events", "intent"), INTENT_CASES)
+async def test_intent_is_the_majority_else_largest_share(api, events, intent):
+    await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=1)
+    for name, count in events.items():
+        for _ in range(count):
+            await send(api, name, viewerId=V, creatorId=C)
+    assert (await my_segment(api, V, C))["intent"] == intent
+
+
+async def test_intent_falls_back_to_the_viewers_habits_elsewhere(api):
+    for _ in range(2):
+        await send(api, "callCompleted", viewerId=V, creatorId="creator-2")
+    await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=1)
+    assert (await my_segment(api, V, C))["intent"] == "CALL"
+
+
+# --- proximity: one degree of latitude is ~111.2 km ----------------------------------------
+PROXIMITY_CASES = [
+    (0.0, "LOCAL"), (0.44, "LOCAL"), (0.46, "NEARBY"), (1.79, "NEARBY"), (1.81, "REMOTE"),
+    (None, "REMOTE"),
+]
+
+
+@pytest.mark.parametrize(("degrees", "proximity"), PROXIMITY_CASES)
+async def test_proximity_bands_by_great_circle_distance(api, degrees, proximity):
+    await send(api, "locationUpdated", userId=C, latitude=48.0, longitude=11.0)
+    if degrees is not None:
+        await send(api, "locationUpdated", userId=V, latitude=48.0 + degrees, longitude=11.0)
+    await send(api, "firstInteraction", viewerId=V, creatorId=C)
+    segment = await my_segment(api, V, C)
+    assert segment["proximity"] == proximity
+    if degrees is None:
+        assert segment["distanceKm"] is None
+
+
+async def test_moving_viewer_changes_proximity_of_existing_pairs(api):
+    await send(api, "locationUpdated", userId=C, latitude=48.0, longitude=11.0)
+    await send(api, "locationUpdated", userId=V, latitude=40.0, longitude=11.0)
+    await send(api, "firstInteraction", viewerId=V, creatorId=C)
+    assert (await my_segment(api, V, C))["proximity"] == "REMOTE"
+    await send(api, "locationUpdated", userId=V, latitude=48.1, longitude=11.0)
+    assert (await my_segment(api, V, C))["proximity"] == "LOCAL"
+
+
+# --- passion -------------------------------------------------------------------------------
+@pytest.mark.parametrize(("viewer_tags", "shared", "score"), [
+    (["a", "b"], False, 50.0),
+    (["a", "b", "c"], True, 75.0),
+    (["A", "b", "c", "d", "z"], True, 100.0),
+])
+async def test_shared_interests_need_three_common_tags(api, viewer_tags, shared, score):
+    await send(api, "profileInterestsUpdated", userId=C, interests=["a", "b", "c", "d"])
+    await send(api, "profileInterestsUpdated", userId=V, interests=viewer_tags)
+    await send(api, "firstInteraction", viewerId=V, creatorId=C)
+    passion = (await my_segment(api, V, C))["passion"]
+    assert passion["sharedInterests"] is shared
+    assert passion["sharedInterestsScore"] == score
+
+
+async def test_visual_attraction_is_engagement_without_payment(api):
+    for _ in range(5):
+        await send(api, "mediaLiked", viewerId=V, creatorId=C)  # 25 points
+    passion = (await my_segment(api, V, C))["passion"]
+    assert passion["visualAttraction"] is False and passion["visualAttractionScore"] == 25.0
+    await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=180)  # +2 +3
+    passion = (await my_segment(api, V, C))["passion"]
+    assert passion["visualAttraction"] is True and passion["visualAttractionScore"] == 30.0
+    await spend(api, 10)
+    assert (await my_segment(api, V, C))["passion"]["visualAttraction"] is False
+
+
+async def test_ten_visits_within_two_weeks_are_not_yet_loyal(api):
+    for day in range(2, 12):  # Mon 2 Nov 2026 .. Wed 11 Nov: ten days, two ISO weeks
+        await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=10,
+                   occurredAt=f"2026-11-{day:02d}T12:00:00Z")
+    passion = (await my_segment(api, V, C))["passion"]
+    assert passion["loyaltyScore"] == 65.0  # 40×10/20 + 30×10/10 + 30×2/4
+    assert passion["loyalFollower"] is False
+
+
+async def test_ten_visits_over_three_weeks_are_loyal(api):
+    for day in range(2, 22, 2):  # ten visits, 2 Nov .. 20 Nov: three ISO weeks
+        await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=10,
+                   occurredAt=f"2026-11-{day:02d}T12:00:00Z")
+    passion = (await my_segment(api, V, C))["passion"]
+    assert passion["loyaltyScore"] == 72.5
+    assert passion["loyalFollower"] is True
+
+
+async def test_loyal_follower_when_returning_over_four_weeks(api):
+    for day in range(0, 28, 2):  # 14 visits over 4+ weeks
+        await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=10,
+                   occurredAt=ago(days=day))
+    passion = (await my_segment(api, V, C))["passion"]
+    assert passion["loyaltyScore"] >= 70
+    assert passion["loyalFollower"] is True
+
+
+async def test_a_burst_of_views_in_one_day_is_not_loyalty(api):
+    for _ in range(25):
+        await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=10)
+    passion = (await my_segment(api, V, C))["passion"]
+    assert passion["loyalFollower"] is False and passion["loyaltyScore"] < 70

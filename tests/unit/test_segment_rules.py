@@ -1,0 +1,126 @@
+"""Segment rules as pure functions, pinned at and around every threshold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from domain.rollups import (
+    DaySpend,
+    GeoPoint,
+    InteractionKind,
+    PairRollup,
+    Profile,
+    ViewerRollup,
+    day_key,
+)
+from domain.segments.budget import BudgetTier, classify_budget
+from domain.segments.intent import classify_intent
+from domain.segments.passion import classify_passion, loyalty_score
+from domain.segments.proximity import Proximity, classify_proximity, distance_km
+from domain.segments.thresholds import (
+    BudgetThresholds,
+    IntentThresholds,
+    PassionThresholds,
+    ProximityThresholds,
+    SegmentThresholds,
+)
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+K = InteractionKind
+
+
+def viewer_spending(*days: tuple[int, int, int]) -> ViewerRollup:
+    """(days ago, tokens, purchases) per day."""
+    return ViewerRollup("v", spend_days={day_key(NOW - timedelta(days=d)): DaySpend(t, p)
+                                         for d, t, p in days})
+
+
+@pytest.mark.parametrize(("days", "tier"), [
+    ([], BudgetTier.LOW),
+    ([(0, 4_999, 1)], BudgetTier.LOW),
+    ([(0, 5_000, 1)], BudgetTier.MID),
+    ([(0, 2_500, 1), (10, 2_500, 0)], BudgetTier.MID),
+    ([(0, 20_000, 1)], BudgetTier.MID),
+    ([(0, 20_001, 1)], BudgetTier.HIGH),
+    ([(3, 10, 2)], BudgetTier.MID),
+    ([(3, 10, 5)], BudgetTier.MID),
+    ([(3, 10, 6)], BudgetTier.HIGH),
+    ([(29, 30_000, 1)], BudgetTier.HIGH),
+    ([(30, 30_000, 1)], BudgetTier.LOW),
+    ([(30, 30_000, 9), (1, 5_000, 1)], BudgetTier.MID),
+])
+def test_budget_tier(days, tier):
+    assert classify_budget(viewer_spending(*days), BudgetThresholds(), NOW).tier is tier
+
+
+def test_no_viewer_rollup_is_low_budget():
+    assert classify_budget(None, BudgetThresholds(), NOW).tier is BudgetTier.LOW
+
+
+def test_budget_window_follows_the_configured_length():
+    viewer = viewer_spending((10, 6_000, 1))
+    assert classify_budget(viewer, BudgetThresholds(window_days=7), NOW).tier is BudgetTier.LOW
+    assert classify_budget(viewer, BudgetThresholds(window_days=11), NOW).tier is BudgetTier.MID
+
+
+@pytest.mark.parametrize(("counts", "intent", "majority"), [
+    ({K.CHAT: 3, K.CALL: 2}, K.CHAT, True),
+    ({K.CHAT: 1, K.CALL: 1}, K.CALL, False),
+    ({K.CHAT: 1, K.EVENT: 1}, K.EVENT, False),
+    ({K.MEETING: 1, K.CALL: 1, K.EVENT: 1, K.CHAT: 1}, K.MEETING, False),
+    ({K.CHAT: 2, K.CALL: 1, K.EVENT: 1}, K.CHAT, False),
+])
+def test_intent_majority_and_tie_rule(counts, intent, majority):
+    result = classify_intent(PairRollup("v", "c", interactions=counts), None, IntentThresholds())
+    assert (result.intent, result.majority) == (intent, majority)
+
+
+def test_intent_default_without_interactions():
+    result = classify_intent(PairRollup("v", "c"), None, IntentThresholds())
+    assert (result.intent, result.source) == (K.CHAT, "default")
+
+
+def test_distance_is_great_circle():
+    berlin, munich = GeoPoint(52.52, 13.405), GeoPoint(48.137, 11.575)
+    assert distance_km(berlin, munich) == pytest.approx(504, abs=2)
+
+
+@pytest.mark.parametrize(("km", "band"), [(0, Proximity.LOCAL), (49.99, Proximity.LOCAL),
+                                          (50.01, Proximity.NEARBY), (199.99, Proximity.NEARBY),
+                                          (200.01, Proximity.REMOTE)])
+def test_proximity_bands(km, band):
+    degrees = km / 111.19508  # km per degree of latitude on the mean sphere
+    result = classify_proximity(GeoPoint(10, 20), GeoPoint(10 + degrees, 20),
+                                ProximityThresholds())
+    assert result.proximity is band
+
+
+def test_unknown_location_is_remote():
+    assert classify_proximity(None, GeoPoint(1, 1), ProximityThresholds()).proximity is (
+        Proximity.REMOTE)
+
+
+def test_loyalty_score_formula():
+    pair = PairRollup("v", "c", profile_views=20, visit_days=frozenset(str(i) for i in range(10)),
+                      visit_weeks=frozenset({"a", "b", "c", "d"}))
+    assert loyalty_score(pair) == 100.0
+
+
+def test_shared_interest_score_is_relative_to_the_creators_tags():
+    signals = classify_passion(PairRollup("v", "c"), Profile("v", interests=("a", "b", "c")),
+                               Profile("c", interests=("a", "b", "c", "d", "e", "f")),
+                               PassionThresholds())
+    assert (signals.shared_interests, signals.shared_interests_score) == (True, 50.0)
+
+
+@pytest.mark.parametrize("bad", [
+    {"budget": {"mid_tokens": 30_000}}, {"budget": {"mid_purchases": 9}},
+    {"proximity": {"nearby_km": 10}}, {"passion": {"loyalty_score_min": 101}},
+    {"budget": {"unknown": 1}},
+])
+def test_inconsistent_thresholds_are_refused(bad):
+    with pytest.raises(ValidationError):
+        SegmentThresholds.model_validate(bad)
