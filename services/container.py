@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from domain.insights.aggregates import transition_delta
 from services.ingest import Ingestion
 from services.scheduling import InlineScheduler
-from services.segments import SegmentService
+from services.segments import SegmentService, SegmentTransition
+from store.aggregates import AggregateRepository
 from store.configuration import ConfigurationRepository
 from store.database import Store
 from store.ledger import EventLedger
@@ -26,6 +28,7 @@ class Services:
     ingestion: Ingestion
     configuration: ConfigurationRepository
     segments: SegmentService
+    aggregates: AggregateRepository
     #: steps `audience rebuild` runs after the rollups, in order (segments, aggregates, ...)
     rebuild_stages: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -37,14 +40,23 @@ class Services:
         configuration = ConfigurationRepository(store, config_cache_seconds)
         segments = SegmentService(rollups, SegmentRepository(store), configuration,
                                   RiskRepository(store))
+        aggregates = AggregateRepository(store)
         ingestion.subscribe(InlineScheduler(segments))
+
+        async def move_aggregate(change: SegmentTransition) -> None:
+            await aggregates.apply(change.after.creator_id,
+                                   transition_delta(change.before, change.after))
+
+        segments.on_transition(move_aggregate)
         services = cls(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
-                       configuration=configuration, segments=segments)
+                       configuration=configuration, segments=segments, aggregates=aggregates)
         services.rebuild_stages.append(services._rebuild_segments)
         return services
 
     async def _rebuild_segments(self) -> None:
+        # Aggregates follow transitions from "no segment", so both restart from empty.
         await self.segments.segments.clear()
+        await self.aggregates.clear()
         await self.segments.recompute_all()
 
     async def start(self) -> None:

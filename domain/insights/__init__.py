@@ -1,0 +1,1 @@
+"""Creator audience insights: aggregate counts, privacy rules, recommendations."""
