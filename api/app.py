@@ -26,6 +26,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from api.auth import AuthenticationError, principal_from_header
+from api.guards import BodySizeLimit, GuardedView, GuardState, guard_extensions
 from api.metrics import Metrics
 from api.settings import Settings
 from schema.context import RequestContext
@@ -44,6 +45,11 @@ class Runtime:
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     services: Services | None = None
+    #: limits, rate buckets and the persisted-query cache (api/guards.py)
+    guards: GuardState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.guards = GuardState.from_settings(self.settings)
 
     def require_services(self) -> Services:
         if self.services is None:
@@ -51,7 +57,7 @@ class Runtime:
         return self.services
 
 
-class AudienceGraphQL(GraphQL[RequestContext, None]):
+class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with our context and error discipline."""
 
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
@@ -122,7 +128,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings or Settings()
     settings.jwt_secret()  # a missing secret with a real store is a start-up error
     runtime = Runtime(settings=settings)
-    schema = build_schema()
+    schema = build_schema(extensions=guard_extensions(runtime.guards))
     graphql_app = AudienceGraphQL(runtime, schema=schema, graphql_ide="graphiql",
                                   allow_queries_via_get=False)
 
@@ -171,4 +177,5 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         Route("/metrics", metrics, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(RequestIdAndMetrics, runtime=runtime)])
+                     middleware=[Middleware(RequestIdAndMetrics, runtime=runtime),
+                                 Middleware(BodySizeLimit, guards=runtime.guards)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 from strawberry.extensions import SchemaExtension
 
@@ -25,7 +27,8 @@ class Mutation(EventMutations, SegmentMutations):
     pass
 
 
-def build_schema(extensions: list[type[SchemaExtension] | SchemaExtension] | None = None
+def build_schema(extensions: list[Callable[[], SchemaExtension]] | None = None
                  ) -> strawberry.Schema:
-    """The GraphQL schema, with the given extensions (guards, limits)."""
+    """The GraphQL schema, with the given extensions (guards, limits): classes or factories,
+    so that every request gets fresh instances."""
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions or [])
