@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             yield
         finally:
             runtime.services = None
+            await services.stop()  # write what is buffered (discovery impressions)
             if own_store:
                 active.close()
 

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 
 from schema.context import Info
+from schema.discovery_fields import DiscoveryMutations, DiscoveryQueries
 from schema.event_mutations import EventMutations
 from schema.me import Me
 from schema.permissions import IsAuthenticated, require_principal
@@ -15,7 +16,7 @@ from schema.segment_fields import SegmentMutations, SegmentQueries
 
 
 @strawberry.type
-class Query(SegmentQueries):
+class Query(SegmentQueries, DiscoveryQueries):
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="The signed-in user.")
     def me(self, info: Info) -> Me:
@@ -23,7 +24,7 @@ class Query(SegmentQueries):
 
 
 @strawberry.type
-class Mutation(EventMutations, SegmentMutations):
+class Mutation(EventMutations, SegmentMutations, DiscoveryMutations):
     pass
 
 

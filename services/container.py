@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from domain.insights.aggregates import transition_delta
+from services.discovery import DiscoveryService
 from services.ingest import Ingestion
 from services.scheduling import InlineScheduler
 from services.segments import SegmentService, SegmentTransition
@@ -29,6 +30,7 @@ class Services:
     configuration: ConfigurationRepository
     segments: SegmentService
     aggregates: AggregateRepository
+    discovery: DiscoveryService
     #: steps `audience rebuild` runs after the rollups, in order (segments, aggregates, ...)
     rebuild_stages: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -48,9 +50,14 @@ class Services:
                                    transition_delta(change.before, change.after))
 
         segments.on_transition(move_aggregate)
+        discovery = DiscoveryService.wire(store, rollups=rollups, configuration=configuration,
+                                          segments=segments, aggregates=aggregates,
+                                          ingestion=ingestion)
         services = cls(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
-                       configuration=configuration, segments=segments, aggregates=aggregates)
+                       configuration=configuration, segments=segments, aggregates=aggregates,
+                       discovery=discovery)
         services.rebuild_stages.append(services._rebuild_segments)
+        services.rebuild_stages.append(discovery.rebuild_index)
         return services
 
     async def _rebuild_segments(self) -> None:
@@ -62,3 +69,7 @@ class Services:
     async def start(self) -> None:
         """Create indexes (idempotent)."""
         await self.store.ensure_indexes()
+
+    async def stop(self) -> None:
+        """Write what is still buffered in memory (discovery impressions)."""
+        await self.discovery.close()

@@ -56,7 +56,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("key", ASCENDING), ("status", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("priority", DESCENDING), ("due_at", ASCENDING)]),
     ],
-    Collections.CREATOR_INDEX: [IndexModel([("cell", ASCENDING), ("popularity", DESCENDING)])],
+    # candidate pools: the most popular creators of a cell, a region, a segment, or of all
+    Collections.CREATOR_INDEX: [
+        IndexModel([("cell", ASCENDING), ("popularity", DESCENDING)]),
+        IndexModel([("region", ASCENDING), ("popularity", DESCENDING)]),
+        IndexModel([("segment", ASCENDING), ("popularity", DESCENDING)]),
+        IndexModel([("popularity", DESCENDING)]),
+    ],
 }
 
 

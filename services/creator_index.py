@@ -1,0 +1,172 @@
+"""Keeping the creator index current, and the small candidate pools read from it.
+
+``CreatorIndexer`` rebuilds one creator's card — O(1): one aggregate read, one profile read, one
+upsert — whenever a segment transition moves that creator's audience counts or the creator's
+profile (location, interests) changes, and rebuilds every card as a stage of
+``audience rebuild``. Concurrent changes to one creator are coalesced: while a refresh runs,
+further requests for the same creator make it run once more afterwards, so the last card
+written in this process is read after the last change it was told about.
+
+``CandidatePools`` keeps, per API process, the top creators of each geohash cell, region,
+dominant audience segment and of everyone, as read from the index, for ``POOL_TTL_SECONDS``.
+Writes made through this process patch the cached pools at once; other processes see them when
+their copy expires. A recommendation reads about twenty small pools instead of every creator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+
+from domain.discovery.cards import CreatorCard, build_card
+from domain.events import Event, EventType
+from domain.insights.aggregates import transition_delta
+from services.segments import SegmentTransition
+from store.aggregates import AggregateRepository
+from store.creator_index import CreatorIndexRepository
+from store.rollups import RollupRepository
+
+PoolKey = tuple[str, str]  # (field, value): ("cell", "u281"), ("segment", "HIGH|CALL"), ("all", "")
+
+#: how many creators each kind of pool keeps (a request reads 9 cells, 9 regions, a segment or
+#: two and the global pool: a few hundred candidates at most)
+POOL_SIZES: Mapping[str, int] = {"cell": 25, "region": 15, "segment": 50, "all": 50}
+POOL_TTL_SECONDS = 30.0
+MAX_CACHED_POOLS = 20_000
+GLOBAL_POOL: PoolKey = ("all", "")
+
+#: profile events that move a creator's card
+PROFILE_EVENTS = frozenset({EventType.LOCATION_UPDATED, EventType.PROFILE_INTERESTS_UPDATED})
+#: aggregate cells a card is derived from (revenue and paying counts do not move it)
+_CARD_CELLS = ("total", "budget.", "intent.", "proximity.")
+
+
+def pool_keys(card: CreatorCard) -> set[PoolKey]:
+    """Every pool ``card`` belongs in."""
+    keys = {GLOBAL_POOL}
+    for field, value in (("cell", card.cell), ("region", card.region),
+                         ("segment", card.segment)):
+        if value:
+            keys.add((field, value))
+    return keys
+
+
+def _order(card: CreatorCard) -> tuple[int, str]:
+    return (-card.popularity, card.creator_id)
+
+
+class CandidatePools:
+    """Small popularity-ordered pools of creator cards, cached per process."""
+
+    def __init__(self, index: CreatorIndexRepository, ttl: float = POOL_TTL_SECONDS,
+                 clock: Callable[[], float] = time.monotonic,
+                 max_pools: int = MAX_CACHED_POOLS) -> None:
+        self._index = index
+        self._ttl = ttl
+        self._clock = clock
+        self._max = max_pools
+        self._cached: OrderedDict[PoolKey, tuple[float, list[CreatorCard]]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    async def get_many(self, keys: Iterable[PoolKey]) -> dict[PoolKey, list[CreatorCard]]:
+        now = self._clock()
+        out: dict[PoolKey, list[CreatorCard]] = {}
+        missing: list[PoolKey] = []
+        for key in dict.fromkeys(keys):
+            entry = self._cached.get(key)
+            if entry is not None and now - entry[0] < self._ttl:
+                self._cached.move_to_end(key)
+                out[key] = entry[1]
+                self.hits += 1
+            else:
+                missing.append(key)
+        if missing:
+            self.misses += len(missing)
+            loaded = await asyncio.gather(*(self._index.pool(field, value, POOL_SIZES[field])
+                                            for field, value in missing))
+            for key, cards in zip(missing, loaded, strict=True):
+                self._cached[key] = (now, cards)
+                self._cached.move_to_end(key)
+                out[key] = cards
+            while len(self._cached) > self._max:
+                self._cached.popitem(last=False)
+        return out
+
+    def note(self, before: CreatorCard | None, after: CreatorCard) -> None:
+        """Patch the cached pools ``before`` was in and ``after`` belongs in."""
+        belongs = pool_keys(after)
+        for key in belongs | (pool_keys(before) if before else set()):
+            entry = self._cached.get(key)
+            if entry is None:
+                continue
+            cards = [c for c in entry[1] if c.creator_id != after.creator_id]
+            if key in belongs:
+                cards.append(after)
+                cards.sort(key=_order)
+                del cards[POOL_SIZES[key[0]]:]
+            self._cached[key] = (entry[0], cards)
+
+    def clear(self) -> None:
+        self._cached.clear()
+
+
+class CreatorIndexer:
+    """Keeps ``creator_index`` equal to build_card(aggregate, profile) for every creator."""
+
+    def __init__(self, index: CreatorIndexRepository, aggregates: AggregateRepository,
+                 rollups: RollupRepository, pools: CandidatePools) -> None:
+        self.index = index
+        self._aggregates = aggregates
+        self._rollups = rollups
+        self._pools = pools
+        self._running: set[str] = set()
+        self._again: set[str] = set()
+
+    async def on_transition(self, change: SegmentTransition) -> None:
+        """A new pair, or a change in the creator's audience counts, moves the card."""
+        delta = transition_delta(change.before, change.after)
+        if change.before is None or any(cell.startswith(_CARD_CELLS) for cell in delta):
+            await self.refresh(change.after.creator_id)
+
+    async def on_event(self, event: Event) -> None:
+        """A creator's new location or interests move their card (viewers have none)."""
+        if event.type in PROFILE_EVENTS and event.user_id and await self.index.exists(
+                event.user_id):
+            await self.refresh(event.user_id)
+
+    async def refresh(self, creator_id: str) -> None:
+        if creator_id in self._running:
+            self._again.add(creator_id)  # the running refresh goes round once more
+            return
+        self._running.add(creator_id)
+        try:
+            while True:
+                self._again.discard(creator_id)
+                await self._write(creator_id)
+                if creator_id not in self._again:
+                    break
+        finally:
+            self._running.discard(creator_id)
+
+    async def _write(self, creator_id: str) -> None:
+        [aggregate] = await self._aggregates.get_many([creator_id])
+        [profile] = await self._rollups.profiles([creator_id])
+        card = build_card(creator_id, aggregate, profile)
+        before = await self.index.upsert(card)
+        self._pools.note(before, card)
+
+    async def rebuild(self) -> int:
+        """Every card again from the aggregates and profiles (a stage of ``audience rebuild``)."""
+        await self.index.clear()
+        self._pools.clear()
+        written = 0
+        async for batch in self.index.indexed_creators():
+            aggregates = await self._aggregates.get_many(batch)
+            profiles = await self._rollups.profiles(batch)
+            for creator_id, aggregate, profile in zip(batch, aggregates, profiles, strict=True):
+                await self.index.upsert(build_card(creator_id, aggregate, profile))
+                written += 1
+        return written

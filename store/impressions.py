@@ -1,0 +1,124 @@
+"""``impressions`` (one document per viewer–creator pair) and ``segment_performance`` counters.
+
+``segment_performance`` documents have exactly this shape (the insights read them)::
+
+    {_id: "creator|segment_type|segment_value|YYYYMMDD", creator_id, segment_type, segment_value,
+     day, impressions, interactions, conversions, revenue_tokens}
+
+Every write is a single-document atomic update (``$inc`` / ``$max`` / ``$min`` with upsert, and
+``find_one_and_update`` to claim the one conversion an impression may have).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.discovery.impressions import (
+    PERFORMANCE_KINDS,
+    Impression,
+    performance_day,
+    performance_id,
+)
+from store.database import Collections, Store, utc
+from store.rollups import pair_id
+
+_COUNTERS = ("impressions", "interactions", "conversions", "revenue_tokens")
+
+
+@dataclass(frozen=True)
+class StoredImpression:
+    """The latest impression of a creator to a viewer, as stored."""
+
+    viewer_id: str
+    creator_id: str
+    last_impressed_at: datetime
+    labels: Mapping[str, str]
+    impressions: int
+    converted_impression: datetime | None
+
+
+def _perf_keys(creator_id: str, labels: Mapping[str, str], day: str
+               ) -> list[tuple[str, dict[str, Any]]]:
+    return [(performance_id(creator_id, kind, labels[kind], day),
+             {"creator_id": creator_id, "segment_type": kind, "segment_value": labels[kind],
+              "day": day}) for kind in PERFORMANCE_KINDS]
+
+
+class ImpressionRepository:
+    def __init__(self, store: Store) -> None:
+        self._impressions = store.collection(Collections.IMPRESSIONS)
+        self._performance = store.collection(Collections.SEGMENT_PERFORMANCE)
+
+    async def record(self, batch: Sequence[Impression]) -> None:
+        """Write a batch: one upsert per pair, one ``$inc`` per performance document."""
+        latest: dict[tuple[str, str], Impression] = {}
+        per_pair: Counter[tuple[str, str]] = Counter()
+        per_doc: Counter[str] = Counter()
+        doc_fields: dict[str, dict[str, Any]] = {}
+        for imp in batch:
+            key = (imp.viewer_id, imp.creator_id)
+            per_pair[key] += 1
+            if key not in latest or latest[key].at <= imp.at:
+                latest[key] = imp
+            for doc_id, fields in _perf_keys(imp.creator_id, imp.labels,
+                                             performance_day(imp.at)):
+                per_doc[doc_id] += 1
+                doc_fields[doc_id] = fields
+        for (viewer_id, creator_id), imp in latest.items():
+            await self._impressions.update_one(
+                {"_id": pair_id(viewer_id, creator_id)},
+                {"$set": {"viewer_id": viewer_id, "creator_id": creator_id,
+                          "labels": dict(imp.labels), "context": imp.context},
+                 "$max": {"last_impressed_at": imp.at},
+                 "$min": {"first_impressed_at": imp.at},
+                 "$inc": {"impressions": per_pair[(viewer_id, creator_id)]}},
+                upsert=True)
+        for doc_id, n in per_doc.items():
+            await self._inc_performance(doc_id, doc_fields[doc_id], {"impressions": n})
+
+    async def _inc_performance(self, doc_id: str, fields: Mapping[str, Any],
+                               inc: Mapping[str, int]) -> None:
+        zeros = {c: 0 for c in _COUNTERS if c not in inc}
+        await self._performance.update_one(
+            {"_id": doc_id}, {"$inc": dict(inc), "$setOnInsert": {**fields, **zeros}},
+            upsert=True)
+
+    async def latest(self, viewer_id: str, creator_id: str) -> StoredImpression | None:
+        d = await self._impressions.find_one({"_id": pair_id(viewer_id, creator_id)})
+        if d is None:
+            return None
+        at = utc(d["last_impressed_at"])
+        assert at is not None
+        return StoredImpression(viewer_id=viewer_id, creator_id=creator_id,
+                                last_impressed_at=at, labels=d.get("labels") or {},
+                                impressions=int(d.get("impressions", 0)),
+                                converted_impression=utc(d.get("converted_impression")))
+
+    async def claim_conversion(self, imp: StoredImpression, at: datetime) -> bool:
+        """Mark the impression converted; True only for the first claim of that impression."""
+        claimed = await self._impressions.find_one_and_update(
+            {"_id": pair_id(imp.viewer_id, imp.creator_id),
+             "last_impressed_at": imp.last_impressed_at,
+             "converted_impression": {"$ne": imp.last_impressed_at}},
+            {"$set": {"converted_impression": imp.last_impressed_at, "converted_at": at}})
+        return claimed is not None
+
+    async def add_outcome(self, imp: StoredImpression, *, interactions: int, conversions: int,
+                          revenue_tokens: int) -> None:
+        """Count an outcome on the documents of the impression's labels and day."""
+        inc = {k: v for k, v in (("interactions", interactions), ("conversions", conversions),
+                                 ("revenue_tokens", revenue_tokens)) if v}
+        if not inc:
+            return
+        for doc_id, fields in _perf_keys(imp.creator_id, imp.labels,
+                                         performance_day(imp.last_impressed_at)):
+            await self._inc_performance(doc_id, fields, inc)
+
+    async def performance(self, creator_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Performance documents of some creators, ordered by id."""
+        cursor = self._performance.find({"creator_id": {"$in": list(creator_ids)}}).sort("_id", 1)
+        return [d async for d in cursor]
