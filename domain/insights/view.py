@@ -1,0 +1,224 @@
+"""The privacy-safe view of a released aggregate: the only numbers anything downstream may read.
+
+``audience_view`` applies ``domain.insights.privacy`` to a released :class:`CreatorAggregate`
+and returns rounded counts, percentages, revenue averages and shares — never a raw count.
+Recommendations, messaging and growth are computed from this view, not from the aggregate, so a
+rule can never fire (or stay silent) on a difference the shown numbers hide.
+
+Which partitions govern which figure:
+
+* a tier's count and percentage: the viewers' partition of that kind;
+* a tier's revenue (average per viewer, share of revenue): the *payers'* partition of that kind
+  as well — a creator knows who paid them and how much, so revenue that stood for one payer
+  would point at them; it is shown for a tier only when the tier reaches the floor on its own in
+  both partitions;
+* paying audience: a yes/no split of the whole audience (both sides ≥ the floor);
+* passion signals: a yes/no split each;
+* combined segments (budget × intent × proximity): the viewers' and payers' partitions over all
+  36 cells, exactly like a single kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from domain.insights.aggregates import CreatorAggregate
+from domain.insights.labels import (
+    LABELS,
+    OTHER_KEY,
+    PASSION_KIND,
+    SegmentKind,
+    combo_description,
+    keys,
+    label,
+)
+from domain.insights.privacy import (
+    MIN_VIEWERS,
+    Group,
+    Partition,
+    coarse_count,
+    coarse_percentage,
+    enough,
+    partition,
+    significant,
+    split,
+)
+
+WITHHELD_REASON = (f"Audience insights appear once at least {MIN_VIEWERS} viewers have "
+                   "interacted with you: below that, any figure could point at an individual.")
+
+COMBO_KIND = "combo"
+#: every combined segment key, in a fixed order (budget, then intent, then proximity)
+COMBO_KEYS: tuple[str, ...] = tuple(
+    f"{b}|{i}|{p}" for b in keys(SegmentKind.BUDGET) for i in keys(SegmentKind.INTENT)
+    for p in keys(SegmentKind.PROXIMITY))
+
+
+@dataclass(frozen=True)
+class ShownCell:
+    """One row of a breakdown: a tier on its own, or ``OTHER`` holding several."""
+
+    kind: str
+    key: str  # the tier's key, or OTHER
+    members: tuple[str, ...]  # the keys it stands for (one, or several for OTHER)
+    name: str
+    trait: str
+    count: int  # rounded
+    percentage: float  # of the (rounded) audience, in 5-point steps
+    average_revenue: float | None  # tokens per viewer, 2 significant figures
+    revenue_share: float | None  # of the creator's revenue, in 5-point steps
+
+
+@dataclass(frozen=True)
+class ShownSegment:
+    """A combined segment (budget × intent × proximity) that reaches the floor on its own."""
+
+    rank: int
+    key: str
+    budget: str
+    intent: str
+    proximity: str
+    description: str
+    count: int
+    percentage: float
+    average_revenue: float | None
+    revenue_share: float | None
+
+    @property
+    def characteristics(self) -> tuple[str, ...]:
+        traits = [LABELS[SegmentKind.BUDGET][self.budget].trait.capitalize(),
+                  LABELS[SegmentKind.INTENT][self.intent].trait.capitalize(),
+                  LABELS[SegmentKind.PROXIMITY][self.proximity].trait.capitalize()]
+        if self.average_revenue is not None:
+            traits.append(f"Bring you about {self.average_revenue:,.0f} tokens each")
+        return tuple(traits)
+
+
+@dataclass(frozen=True)
+class AudienceView:
+    creator_id: str
+    withheld_reason: str | None
+    total: int = 0
+    paying: int | None = None
+    paying_percentage: float | None = None
+    average_revenue: float | None = None
+    breakdown: Mapping[str, tuple[ShownCell, ...]] = field(default_factory=dict)
+    passion: tuple[ShownCell, ...] = ()
+    segments: tuple[ShownSegment, ...] = ()
+
+    @property
+    def withheld(self) -> bool:
+        return self.withheld_reason is not None
+
+    def cell(self, kind: str, key: str) -> ShownCell | None:
+        """The row ``key`` is shown on its own in, or ``None`` when it is hidden."""
+        rows = self.passion if kind == PASSION_KIND else self.breakdown.get(kind, ())
+        return next((c for c in rows if c.key == key), None)
+
+    def share(self, kind: str, key: str) -> float | None:
+        """The shown percentage of ``key`` (``None`` when hidden): what rules may read."""
+        found = self.cell(kind, key)
+        return found.percentage if found else None
+
+    def largest(self, kind: str) -> ShownCell | None:
+        """The biggest tier shown on its own (rows are ordered by shown count)."""
+        return next((c for c in self.breakdown.get(kind, ()) if c.key != OTHER_KEY),
+                    None)
+
+    @property
+    def top_segment_description(self) -> str | None:
+        if self.segments:
+            return self.segments[0].description
+        names = [c.name for kind in SegmentKind if (c := self.largest(kind))]
+        return f"Largest groups: {', '.join(names)}" if names else None
+
+
+def _revenue(group: Group, payers: Partition, revenue: Mapping[str, int],
+             audience_revenue: int) -> tuple[float | None, float | None]:
+    """Average revenue per viewer and revenue share of a group, when the payers allow it.
+
+    The average divides by the *rounded* viewer count: a creator knows their revenue to the
+    token, and dividing by the exact count would let them solve for it.
+    """
+    if audience_revenue <= 0:
+        return None, None  # no revenue released yet
+    if group.merged:
+        if payers.other is None or set(payers.other.keys) != set(group.keys):
+            return None, None
+    elif payers.group_of(group.keys[0]) is None:
+        return None, None
+    tokens = sum(int(revenue.get(k, 0)) for k in group.keys)
+    return (significant(tokens / group.shown_count),
+            coarse_percentage(tokens, audience_revenue))
+
+
+def _name(kind: str, key: str) -> tuple[str, str]:
+    if kind == COMBO_KIND and key != OTHER_KEY:
+        return combo_description(*key.split("|")), ""
+    info = label(kind, key)
+    return info.name, info.trait
+
+
+def _rows(kind: str, counts: Mapping[str, int], paying: Mapping[str, int],
+          revenue: Mapping[str, int], order: tuple[str, ...], total: int,
+          audience_revenue: int) -> tuple[ShownCell, ...]:
+    viewers = partition(counts, order)
+    payers = partition(paying, order)
+    shown_total = coarse_count(total)
+    rows = []
+    for group in viewers.groups:
+        key = OTHER_KEY if group.merged else group.keys[0]
+        avg, share = _revenue(group, payers, revenue, audience_revenue)
+        name, trait = _name(kind, key)
+        rows.append(ShownCell(kind=kind, key=key, members=group.keys, name=name, trait=trait,
+                              count=group.shown_count,
+                              percentage=coarse_percentage(group.shown_count, shown_total),
+                              average_revenue=avg, revenue_share=share))
+    return tuple(rows)
+
+
+def audience_view(aggregate: CreatorAggregate) -> AudienceView:
+    """Everything a creator may see of ``aggregate`` (a *released* aggregate)."""
+    total = aggregate.total
+    if not enough(total):
+        return AudienceView(aggregate.creator_id, WITHHELD_REASON)
+    shown_total = coarse_count(total)
+    audience_revenue = aggregate.revenue_tokens
+    breakdown = {
+        kind.value: _rows(kind, aggregate.counts.get(kind, {}),
+                          aggregate.paying_counts.get(kind, {}),
+                          aggregate.revenue.get(kind, {}), keys(kind), total,
+                          audience_revenue)
+        for kind in SegmentKind
+    }
+    paying = split(aggregate.paying, total)
+    passion = []
+    for signal in keys(PASSION_KIND):
+        holders = split(int(aggregate.passion.get(signal, 0)), total)
+        if holders is not None:
+            info = label(PASSION_KIND, signal)
+            passion.append(ShownCell(
+                kind=PASSION_KIND, key=signal, members=(signal,), name=info.name,
+                trait=info.trait, count=coarse_count(holders),
+                percentage=coarse_percentage(coarse_count(holders), shown_total),
+                average_revenue=None, revenue_share=None))
+    passion.sort(key=lambda c: -c.count)
+    combo_rows = _rows(COMBO_KIND, aggregate.combos, aggregate.combo_paying,
+                          aggregate.combo_revenue, COMBO_KEYS, total, audience_revenue)
+    segments = []
+    for row in (r for r in combo_rows if r.key != OTHER_KEY):
+        budget, intent, proximity = row.key.split("|")
+        segments.append(ShownSegment(
+            rank=len(segments) + 1, key=row.key, budget=budget, intent=intent,
+            proximity=proximity, description=combo_description(budget, intent, proximity),
+            count=row.count, percentage=row.percentage, average_revenue=row.average_revenue,
+            revenue_share=row.revenue_share))
+    return AudienceView(
+        creator_id=aggregate.creator_id, withheld_reason=None, total=shown_total,
+        paying=coarse_count(paying) if paying is not None else None,
+        paying_percentage=(coarse_percentage(coarse_count(paying), shown_total)
+                           if paying is not None else None),
+        average_revenue=(significant(audience_revenue / shown_total) if audience_revenue > 0
+                         else None),
+        breakdown=breakdown, passion=tuple(passion), segments=tuple(segments))
