@@ -30,6 +30,7 @@ restoreRate}}``. All state (the rate limiter's buckets, the persisted-query LRU)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -39,17 +40,19 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSyntaxError, parse
 from graphql.validation import ValidationContext
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
@@ -81,6 +84,8 @@ MAX_BODY_BYTES = 1 << 20
 MAX_EXPANDED_FIELDS = 10_000
 #: bounds the rate limiter's memory; the least recently seen principal is dropped first
 MAX_TRACKED_PRINCIPALS = 100_000
+#: distinct query texts whose parse and validation are cached (clients send few distinct ones)
+PARSE_CACHE_SIZE = 512
 #: the largest integer every JSON client reads exactly
 _JSON_SAFE_INT = 2**53 - 1
 
@@ -175,6 +180,10 @@ class GuardState:
     limiter: CostRateLimiter | None
     persisted: PersistedQueries = dataclasses.field(default_factory=PersistedQueries)
     max_body_bytes: int = MAX_BODY_BYTES
+    #: query text → parsed document; repeated queries skip parsing (and, since the document
+    #: object is then the same, hit the validation cache too)
+    parse: Callable[..., DocumentNode] = dataclasses.field(
+        default_factory=lambda: functools.lru_cache(maxsize=PARSE_CACHE_SIZE)(parse))
 
     @classmethod
     def from_settings(cls, settings: Settings, *,
@@ -263,8 +272,10 @@ class CodedMaxTokensLimiter(MaxTokensLimiter):
     the parser's recursion can follow. Neither is a typo, so each gets its own code.
     """
 
-    def __init__(self, max_token_count: int | None) -> None:
+    def __init__(self, max_token_count: int | None,
+                 cached_parse: Callable[..., DocumentNode]) -> None:
         super().__init__(max_token_count=max_token_count)  # type: ignore[arg-type]
+        self.cached_parse = cached_parse
 
     def on_operation(self) -> Iterator[None]:
         if self.max_token_count is not None:
@@ -272,16 +283,20 @@ class CodedMaxTokensLimiter(MaxTokensLimiter):
         yield
 
     def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        try:
+            ctx.graphql_document = self.cached_parse(ctx.query, **ctx.parse_options)
+        except GraphQLSyntaxError as error:
+            self._code(error)
+            raise
         yield
-        for error in self.execution_context.pre_execution_errors or ():
-            if not isinstance(error, GraphQLSyntaxError):
-                continue
-            if self.max_token_count is not None and (
-                    f"more than {self.max_token_count} tokens" in error.message):
-                error.extensions = {"code": TOO_MANY_TOKENS,
-                                    "maxTokens": self.max_token_count}
-            elif "nested too deeply" in error.message:
-                error.extensions = {"code": QUERY_TOO_DEEP}
+
+    def _code(self, error: GraphQLSyntaxError) -> None:
+        if self.max_token_count is not None and (
+                f"more than {self.max_token_count} tokens" in error.message):
+            error.extensions = {"code": TOO_MANY_TOKENS, "maxTokens": self.max_token_count}
+        elif "nested too deeply" in error.message:
+            error.extensions = {"code": QUERY_TOO_DEEP}
 
 
 class CostGuard(SchemaExtension):
@@ -348,22 +363,41 @@ class CostGuard(SchemaExtension):
 
 
 def guard_extensions(guards: GuardState) -> list[Callable[[], SchemaExtension]]:
-    """Schema extension factories (a fresh instance per request) for ``build_schema``."""
-    factories: list[Callable[[], SchemaExtension]] = [
-        lambda: CodedMaxTokensLimiter(guards.max_tokens),
-        lambda: CostGuard(guards),
-    ]
+    """Schema extension factories (a fresh instance per request) for ``build_schema``.
+
+    The coded validation rules are built once here, not per request: the validation cache is
+    keyed by the rule classes, so rebuilding them per request would defeat it.
+    """
+    rules: list[type[ASTValidationRule]] = []
     if guards.max_depth is not None:
-        depth = guards.max_depth
-        factories.append(lambda: _coded_rules(QueryDepthLimiter(max_depth=depth),
-                                              QUERY_TOO_DEEP, maxDepth=depth))
+        rules += _coded_rules(QueryDepthLimiter(max_depth=guards.max_depth), QUERY_TOO_DEEP,
+                              maxDepth=guards.max_depth).validation_rules
     if guards.max_aliases is not None:
-        aliases = guards.max_aliases
-        factories.append(lambda: _coded_rules(MaxAliasesLimiter(max_alias_count=aliases),
-                                              TOO_MANY_ALIASES, maxAliases=aliases))
+        rules += _coded_rules(MaxAliasesLimiter(max_alias_count=guards.max_aliases),
+                              TOO_MANY_ALIASES, maxAliases=guards.max_aliases).validation_rules
     if not guards.introspection:
-        factories.append(lambda: _coded_rules(DisableIntrospection(), INTROSPECTION_DISABLED))
-    return factories
+        rules += _coded_rules(DisableIntrospection(), INTROSPECTION_DISABLED).validation_rules
+    frozen_rules = tuple(rules)
+    # Order matters: the token limit parses (through the per-app cache); the cost guard runs
+    # before any validation rule, since strawberry's depth and alias limiters take exponential
+    # time on nested fragments that the cost guard refuses in linear time.
+    return [
+        lambda: CodedMaxTokensLimiter(guards.max_tokens, guards.parse),
+        lambda: CostGuard(guards),
+        lambda: AddValidationRules(list(frozen_rules)),
+        lambda: _ValidationCacheAfterGuards(maxsize=PARSE_CACHE_SIZE),
+    ]
+
+
+class _ValidationCacheAfterGuards(ValidationCache):
+    """Strawberry's validation cache, skipped once a guard has already refused the operation
+    (the stock one would overwrite that refusal with the validation result)."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors:
+            yield
+            return
+        yield from super().on_validate()
 
 
 # --- HTTP ------------------------------------------------------------------------------------
