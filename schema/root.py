@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from schema.context import Info
 from schema.discovery_fields import DiscoveryMutations, DiscoveryQueries
@@ -32,4 +34,16 @@ def build_schema(extensions: list[Callable[[], SchemaExtension]] | None = None
                  ) -> strawberry.Schema:
     """The GraphQL schema, with the given extensions (guards, limits): classes or factories,
     so that every request gets fresh instances."""
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions or [])
+    return AudienceSchema(query=Query, mutation=Mutation, extensions=extensions or [])
+
+
+class AudienceSchema(strawberry.Schema):
+    """Strawberry's schema without its per-error logging.
+
+    Strawberry logs every error with a stack trace, FORBIDDEN and validation errors included;
+    ``schema.errors.format_error`` already logs the unexpected ones once, with the request id.
+    """
+
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        return None
