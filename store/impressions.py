@@ -11,8 +11,9 @@ Every write is a single-document atomic update (``$inc`` / ``$max`` / ``$min`` w
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,13 @@ from store.database import Collections, Store, utc
 from store.rollups import pair_id
 
 _COUNTERS = ("impressions", "interactions", "conversions", "revenue_tokens")
+#: writes of one flush in flight at once (a real server overlaps their round trips)
+WRITE_CONCURRENCY = 32
+
+
+async def _overlapped(writes: Sequence[Callable[[], Awaitable[Any]]]) -> None:
+    for start in range(0, len(writes), WRITE_CONCURRENCY):
+        await asyncio.gather(*(write() for write in writes[start:start + WRITE_CONCURRENCY]))
 
 
 @dataclass(frozen=True)
@@ -68,17 +76,21 @@ class ImpressionRepository:
                                              performance_day(imp.at)):
                 per_doc[doc_id] += 1
                 doc_fields[doc_id] = fields
-        for (viewer_id, creator_id), imp in latest.items():
-            await self._impressions.update_one(
-                {"_id": pair_id(viewer_id, creator_id)},
-                {"$set": {"viewer_id": viewer_id, "creator_id": creator_id,
+        def pair_write(imp: Impression, n: int) -> Callable[[], Awaitable[Any]]:
+            return lambda: self._impressions.update_one(
+                {"_id": pair_id(imp.viewer_id, imp.creator_id)},
+                {"$set": {"viewer_id": imp.viewer_id, "creator_id": imp.creator_id,
                           "labels": dict(imp.labels), "context": imp.context},
                  "$max": {"last_impressed_at": imp.at},
                  "$min": {"first_impressed_at": imp.at},
-                 "$inc": {"impressions": per_pair[(viewer_id, creator_id)]}},
+                 "$inc": {"impressions": n}},
                 upsert=True)
-        for doc_id, n in per_doc.items():
-            await self._inc_performance(doc_id, doc_fields[doc_id], {"impressions": n})
+
+        def doc_write(doc_id: str, n: int) -> Callable[[], Awaitable[Any]]:
+            return lambda: self._inc_performance(doc_id, doc_fields[doc_id], {"impressions": n})
+
+        await _overlapped([pair_write(imp, per_pair[key]) for key, imp in latest.items()]
+                          + [doc_write(doc_id, n) for doc_id, n in per_doc.items()])
 
     async def _inc_performance(self, doc_id: str, fields: Mapping[str, Any],
                                inc: Mapping[str, int]) -> None:

@@ -52,6 +52,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.insights.privacy import MIN_VIEWERS
 from domain.rollups import InteractionKind
 from domain.segments.budget import BudgetTier
 from domain.segments.proximity import Proximity
@@ -97,8 +98,9 @@ REGIONAL_POINTS = 5.0
 PASSION_BASE = 5.0
 PASSION_STRENGTH = 10.0
 
-#: the creator's audience is read only from at least this many viewers (contract §5's floor)
-AUDIENCE_FLOOR = 10
+#: the creator's audience is read only from at least this many viewers (contract §5's floor,
+#: the same one the creator insights use)
+AUDIENCE_FLOOR = MIN_VIEWERS
 
 #: when two labels hold the same count, the first in this order is the creator's label
 BUDGET_TIE: tuple[BudgetTier, ...] = (BudgetTier.HIGH, BudgetTier.MID, BudgetTier.LOW)
