@@ -6,12 +6,15 @@ typed :class:`RequestContext` per request; every error leaves through one format
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import ExecutionResult
@@ -33,6 +36,8 @@ from schema.context import RequestContext
 from schema.errors import format_error
 from schema.root import build_schema
 from services.container import Services
+from services.health import segment_health
+from services.worker import QueueWorker, default_worker_id
 from store.database import Store
 
 log = logging.getLogger("audience.api")
@@ -121,6 +126,35 @@ class RequestIdAndMetrics(BaseHTTPMiddleware):
 
 
 _KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
+#: how long /readyz and the /metrics queue read wait for the store
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass
+class InlineWorker:
+    """The queue worker running as a task of the API process (embedded store)."""
+
+    task: asyncio.Task[None]
+    stop_event: asyncio.Event
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the batch in hand finish (up to ``grace`` seconds), then cancel; a cancelled
+        batch is safe: its leases expire and its changes are redelivered."""
+        self.stop_event.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), grace)
+        except TimeoutError:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+def start_inline_worker(settings: Settings, services: Services) -> InlineWorker | None:
+    if not settings.inline_worker:
+        return None
+    stop = asyncio.Event()
+    worker = QueueWorker(services, f"api:{default_worker_id()}")
+    return InlineWorker(asyncio.create_task(worker.run_forever(stop)), stop)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
@@ -140,19 +174,27 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             log.warning("AUDIENCE_JWT_SECRET is not set: signing tokens with the PUBLIC "
                         "DEVELOPMENT SECRET. Never expose this server.")
         services = Services.build(active,
-                                  config_cache_seconds=settings.audience_config_cache_seconds)
+                                  config_cache_seconds=settings.audience_config_cache_seconds,
+                                  queue_policy=settings.queue_policy())
         await services.start()
         runtime.services = services
         if settings.audience_demo:
             from services.demo import load_demo_world
 
-            await load_demo_world(services, creators=settings.audience_demo_creators,
-                                  viewers=settings.audience_demo_viewers,
-                                  seed=settings.audience_demo_seed)
-        log.info("ready", extra={"embedded": active.embedded, "db": settings.mongodb_db})
+            if await load_demo_world(services, creators=settings.audience_demo_creators,
+                                     viewers=settings.audience_demo_viewers,
+                                     seed=settings.audience_demo_seed):
+                # Batched work from the load would otherwise wait for its 5-minute or hourly
+                # boundary: the demo is complete (aggregates included) once we say ready.
+                await QueueWorker(services, "demo-loader").drain()
+        worker = start_inline_worker(settings, services)
+        log.info("ready", extra={"embedded": active.embedded, "db": settings.mongodb_db,
+                                 "inline_worker": worker is not None})
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             runtime.services = None
             await services.stop()  # write what is buffered (discovery impressions)
             if own_store:
@@ -163,11 +205,25 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     async def readyz(request: Request) -> Response:
         services = runtime.services
-        if services is not None and await services.store.ping():
+        try:  # a store that hangs is as unready as one that refuses
+            ready = services is not None and await asyncio.wait_for(services.store.ping(),
+                                                                    READY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            ready = False
+        if ready:
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "unavailable"}, status_code=503)
 
     async def metrics(request: Request) -> Response:
+        services = runtime.services
+        if services is not None:  # queue gauges are read from the store at scrape time
+            try:
+                health = await asyncio.wait_for(segment_health(services, datetime.now(UTC)),
+                                                READY_TIMEOUT_SECONDS)
+            except Exception:
+                log.warning("queue figures unavailable for /metrics", exc_info=True)
+                health = None
+            runtime.metrics.observe_health(health)
         return PlainTextResponse(generate_latest(runtime.metrics.registry),
                                  media_type=CONTENT_TYPE_LATEST)
 

@@ -59,6 +59,50 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+
+    from domain.queue import MAX_BATCH_SIZE, MIN_BATCH_SIZE
+    from services.container import Services
+    from services.worker import QueueWorker
+    from store.database import Store
+
+    if settings.embedded:
+        print("worker needs MONGODB_URL: the embedded store lives inside the server process, "
+              "which runs its own worker", file=sys.stderr)
+        return 2
+    batch_size = args.batch_size or settings.audience_worker_batch_size
+    if not MIN_BATCH_SIZE <= batch_size <= MAX_BATCH_SIZE:
+        print(f"--batch-size must be between {MIN_BATCH_SIZE} and {MAX_BATCH_SIZE}",
+              file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        store = Store.open(settings.mongodb_url, settings.mongodb_db)
+        try:
+            services = Services.build(store,
+                                      config_cache_seconds=settings.audience_config_cache_seconds,
+                                      queue_policy=settings.queue_policy())
+            await services.start()
+            worker = QueueWorker(services, args.worker_id)
+            if args.once:
+                result = await (worker.drain(batch_size) if args.drain
+                                else worker.run_once(batch_size, count_remaining=True))
+                print(f"processed {result.processed}, retried {result.retried}, "
+                      f"failed {result.failed}, redelivered {result.redelivered}")
+                return 0
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):  # finish the batch in hand, then exit
+                loop.add_signal_handler(sig, stop.set)
+            await worker.run_forever(stop, batch_size=batch_size, drain=args.drain)
+            return 0
+        finally:
+            store.close()
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audience", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", action="append", choices=[r.value for r in Role])
     token.add_argument("--hours", type=float, help="expiry (default: none)")
     token.set_defaults(handler=_token)
+    worker = sub.add_parser("worker", help="run the segment computation queue worker")
+    worker.add_argument("--once", action="store_true",
+                        help="one pass over the due jobs, then exit (scripts, tests)")
+    worker.add_argument("--drain", action="store_true",
+                        help="take pending jobs whether due or not (with --once: until empty)")
+    worker.add_argument("--worker-id", help="name in leases and heartbeats (default host:pid)")
+    worker.add_argument("--batch-size", type=int, help="jobs per pass (default 100)")
+    worker.set_defaults(handler=_worker)
     rebuild = sub.add_parser("rebuild", help="recompute everything from the event ledger")
     rebuild.set_defaults(handler=_rebuild)
     return parser

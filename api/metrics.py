@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from domain.queue import JobStatus, SegmentHealth
 
 
 @dataclass
@@ -20,3 +22,51 @@ class Metrics:
                                       ["code"], registry=self.registry)
         self.events = Counter("audience_events", "Events received",
                               ["outcome"], registry=self.registry)
+        # Queue figures: set from the store each time /metrics is scraped (observe_health).
+        self.store_up = Gauge("audience_store_up", "1 when the store answered the last scrape",
+                              registry=self.registry)
+        self.queue_jobs = Gauge("audience_queue_jobs", "Segment jobs by priority and status",
+                                ["priority", "status"], registry=self.registry)
+        self.queue_failed_24h = Gauge("audience_queue_failed_last_24h",
+                                      "Jobs marked failed in the last 24 hours",
+                                      registry=self.registry)
+        self.queue_oldest_pending = Gauge("audience_queue_oldest_pending_age_seconds",
+                                          "Age of the oldest pending job (0 when none)",
+                                          registry=self.registry)
+        self.queue_overdue = Gauge("audience_queue_max_overdue_seconds",
+                                   "How far past due the most overdue pending job is",
+                                   registry=self.registry)
+        self.compute_seconds = Gauge("audience_segment_compute_seconds",
+                                     "Per-pair recomputation time in this process",
+                                     ["quantile"], registry=self.registry)
+        self.threshold_cache_hit_ratio = Gauge("audience_threshold_cache_hit_ratio",
+                                               "Threshold reads served from the cache, 0-1",
+                                               registry=self.registry)
+        self.daily_run_finished = Gauge("audience_daily_run_last_finished_timestamp_seconds",
+                                        "When the last daily run finished (0: never)",
+                                        registry=self.registry)
+        self.queue_workers = Gauge("audience_queue_workers_seen",
+                                   "Workers that reported within the last hour",
+                                   registry=self.registry)
+
+    def observe_health(self, health: SegmentHealth | None) -> None:
+        """Set the queue gauges from a fresh health read (``None``: the store did not answer)."""
+        self.store_up.set(0 if health is None else 1)
+        if health is None:
+            return
+        self.queue_jobs.clear()  # a priority/status pair that emptied must not linger
+        for status in JobStatus:
+            self.queue_jobs.labels("all", status.value).set(health.jobs(status))
+        for row in health.depth:
+            self.queue_jobs.labels(str(row.priority), row.status.value).set(row.jobs)
+        self.queue_failed_24h.set(health.failed_last_24h)
+        self.queue_oldest_pending.set(health.oldest_pending_age_seconds or 0.0)
+        self.queue_overdue.set(health.max_overdue_seconds or 0.0)
+        for name, value in (("0.5", health.compute_p50_seconds),
+                            ("0.95", health.compute_p95_seconds)):
+            self.compute_seconds.labels(name).set(value if value is not None else float("nan"))
+        self.threshold_cache_hit_ratio.set(health.threshold_cache_hit_rate)
+        run = health.last_daily_run
+        self.daily_run_finished.set(run.finished_at.timestamp()
+                                    if run is not None and run.finished_at else 0)
+        self.queue_workers.set(len(health.workers))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.queue import QueuePolicy
 
 DEVELOPMENT_JWT_SECRET = "audience-development-secret-do-not-use-in-production"
 
@@ -27,6 +31,12 @@ class Settings(BaseSettings):
     #: run the queue worker inside the API process (always on for the embedded store, which no
     #: other process can reach)
     audience_inline_worker: bool | None = None
+    #: queue policy (domain/queue.py): how long a claimed job belongs to its worker, attempts
+    #: before a job is marked failed, jobs per pass, idle wait between passes
+    audience_worker_lease_seconds: float = Field(default=60.0, gt=0)
+    audience_worker_max_attempts: int = Field(default=5, ge=1)
+    audience_worker_batch_size: int = Field(default=100, ge=1, le=1000)
+    audience_worker_poll_seconds: float = Field(default=1.0, gt=0)
     audience_introspection: bool = True
     audience_max_depth: int = 12
     audience_max_aliases: int = 30
@@ -38,6 +48,20 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.mongodb_url
+
+    @property
+    def inline_worker(self) -> bool:
+        """Run the worker loop in the API process: by default only on the embedded store,
+        which no worker process can reach."""
+        if self.audience_inline_worker is None:
+            return self.embedded
+        return self.audience_inline_worker
+
+    def queue_policy(self) -> QueuePolicy:
+        return QueuePolicy(lease=timedelta(seconds=self.audience_worker_lease_seconds),
+                           max_attempts=self.audience_worker_max_attempts,
+                           batch_size=self.audience_worker_batch_size,
+                           poll_seconds=self.audience_worker_poll_seconds)
 
     def jwt_secret(self) -> str:
         """The signing secret; the embedded store alone may fall back to a development one."""

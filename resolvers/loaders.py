@@ -23,6 +23,9 @@ class Loaders:
 
 def build_loaders(services: Services) -> Loaders:
     async def load_segments(keys: Sequence[PairKey]) -> list[AudienceSegment | None]:
+        # Read-your-writes: queued work covering these pairs runs first (one query when
+        # nothing is queued), so a client never reads a segment older than its own events.
+        await services.freshness.pairs(list(keys))
         return await services.segments.segments.get_many(list(keys))
 
     async def load_profiles(user_ids: Sequence[str]) -> list[Profile | None]:

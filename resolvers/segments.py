@@ -66,8 +66,14 @@ async def my_segments(info: Info, first: int | None, after: str | None
     if not 0 <= size <= MAX_PAGE:
         raise bad_input(f"first must be between 0 and {MAX_PAGE}", field="first")
     after_creator = decode_cursor(after) if after else None
-    rows = await info.context.services.segments.segments.page_for_viewer(
-        viewer, after_creator, size + 1)
+    services = info.context.services
+    rows = await services.segments.segments.page_for_viewer(viewer, after_creator, size + 1)
+    # Read-your-writes, as in the segment loader: the viewer's own queued work (new pairs
+    # included) and creator-wide work for the listed creators run first, then the page is
+    # read again. Nothing queued: one extra query.
+    if await services.freshness.viewer_page(viewer, [s.creator_id for s in rows]):
+        rows = await services.segments.segments.page_for_viewer(viewer, after_creator,
+                                                                size + 1)
     page = rows[:size]
     edges = [AudienceSegmentEdge(cursor=encode_cursor(s.creator_id),
                                  node=AudienceSegment.from_domain(s)) for s in page]

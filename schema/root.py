@@ -14,11 +14,12 @@ from schema.discovery_fields import DiscoveryMutations, DiscoveryQueries
 from schema.event_mutations import EventMutations
 from schema.me import Me
 from schema.permissions import IsAuthenticated, require_principal
+from schema.queue_fields import QueueMutations, QueueQueries
 from schema.segment_fields import SegmentMutations, SegmentQueries
 
 
 @strawberry.type
-class Query(SegmentQueries, DiscoveryQueries):
+class Query(SegmentQueries, DiscoveryQueries, QueueQueries):
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="The signed-in user.")
     def me(self, info: Info) -> Me:
@@ -26,7 +27,7 @@ class Query(SegmentQueries, DiscoveryQueries):
 
 
 @strawberry.type
-class Mutation(EventMutations, SegmentMutations, DiscoveryMutations):
+class Mutation(EventMutations, SegmentMutations, DiscoveryMutations, QueueMutations):
     pass
 
 

@@ -6,14 +6,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from domain.insights.aggregates import transition_delta
+from domain.queue import QueuePolicy
 from services.discovery import DiscoveryService
+from services.freshness import Freshness
 from services.ingest import Ingestion
-from services.scheduling import InlineScheduler
-from services.segments import SegmentService, SegmentTransition
+from services.jobs import JobRunner
+from services.scheduling import PriorityScheduler
+from services.segments import SegmentService, SegmentTransition, utc_now
 from store.aggregates import AggregateRepository
 from store.configuration import ConfigurationRepository
 from store.database import Store
 from store.ledger import EventLedger
+from store.locks import LockRepository, WorkerRegistry
+from store.queue import QueueRepository
 from store.risk import RiskRepository
 from store.rollups import RollupRepository
 from store.segments import SegmentRepository
@@ -31,11 +36,20 @@ class Services:
     segments: SegmentService
     aggregates: AggregateRepository
     discovery: DiscoveryService
+    #: the segment work queue (services/worker.py drains it), its policy and runner
+    queue: QueueRepository
+    queue_policy: QueuePolicy
+    jobs: JobRunner
+    #: read-your-writes: readers run the queued work covering what they read
+    freshness: Freshness
+    locks: LockRepository
+    workers: WorkerRegistry
     #: steps `audience rebuild` runs after the rollups, in order (segments, aggregates, ...)
     rebuild_stages: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, store: Store, *, config_cache_seconds: float = 2.0) -> Services:
+    def build(cls, store: Store, *, config_cache_seconds: float = 2.0,
+              queue_policy: QueuePolicy | None = None) -> Services:
         ledger = EventLedger(store)
         rollups = RollupRepository(store)
         ingestion = Ingestion(ledger, rollups)
@@ -43,19 +57,31 @@ class Services:
         segments = SegmentService(rollups, SegmentRepository(store), configuration,
                                   RiskRepository(store))
         aggregates = AggregateRepository(store)
-        ingestion.subscribe(InlineScheduler(segments))
+        queue, policy = QueueRepository(store), queue_policy or QueuePolicy()
+        jobs = JobRunner(queue, rollups, segments, policy)
+        ingestion.subscribe(PriorityScheduler(segments, queue))
 
+        # Exactly once per change, even across a crash: the change id marks the $inc.
         async def move_aggregate(change: SegmentTransition) -> None:
             await aggregates.apply(change.after.creator_id,
-                                   transition_delta(change.before, change.after))
+                                   transition_delta(change.before, change.after),
+                                   change.id, change.after.last_updated)
 
-        segments.on_transition(move_aggregate)
+        async def forget_change(change: SegmentTransition) -> None:
+            await aggregates.forget(change.after.creator_id, change.id)
+
+        segments.on_transition(
+            move_aggregate, confirmed=forget_change,
+            relevant=lambda change: bool(transition_delta(change.before, change.after)))
+        freshness = Freshness(queue, jobs, policy, utc_now)
         discovery = DiscoveryService.wire(store, rollups=rollups, configuration=configuration,
                                           segments=segments, aggregates=aggregates,
-                                          ingestion=ingestion)
+                                          ingestion=ingestion, freshness=freshness)
         services = cls(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
                        configuration=configuration, segments=segments, aggregates=aggregates,
-                       discovery=discovery)
+                       discovery=discovery, queue=queue, queue_policy=policy, jobs=jobs,
+                       freshness=freshness,
+                       locks=LockRepository(store), workers=WorkerRegistry(store))
         services.rebuild_stages.append(services._rebuild_segments)
         services.rebuild_stages.append(discovery.rebuild_index)
         return services

@@ -49,6 +49,7 @@ from services.creator_index import (
     CreatorIndexer,
     PoolKey,
 )
+from services.freshness import Freshness
 from services.impressions import ImpressionRecorder
 from services.ingest import Ingestion
 from services.segments import SegmentService
@@ -87,7 +88,7 @@ class DiscoveryService:
                  segments: SegmentRepository, risk: RiskRepository,
                  index: CreatorIndexRepository, pools: CandidatePools,
                  impressions: ImpressionRecorder, indexer: CreatorIndexer,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, freshness: Freshness | None = None) -> None:
         self._configuration = configuration
         self._rollups = rollups
         self._segments = segments
@@ -97,11 +98,14 @@ class DiscoveryService:
         self.impressions = impressions
         self.indexer = indexer
         self._clock = clock
+        #: read-your-writes: queued segment work covering what is read runs first
+        self._freshness = freshness
 
     @classmethod
     def wire(cls, store: Store, *, rollups: RollupRepository,
              configuration: ConfigurationRepository, segments: SegmentService,
-             aggregates: AggregateRepository, ingestion: Ingestion) -> DiscoveryService:
+             aggregates: AggregateRepository, ingestion: Ingestion,
+             freshness: Freshness | None = None) -> DiscoveryService:
         """Build discovery and subscribe its listeners: the index follows segment transitions
         (after the aggregates have moved) and profile changes; conversions follow events."""
         index = CreatorIndexRepository(store)
@@ -113,7 +117,7 @@ class DiscoveryService:
         ingestion.subscribe(impressions.on_event)
         return cls(configuration=configuration, rollups=rollups, segments=segments.segments,
                    risk=segments.risk, index=index, pools=pools, impressions=impressions,
-                   indexer=indexer)
+                   indexer=indexer, freshness=freshness)
 
     async def rebuild_index(self) -> None:
         """A stage of ``audience rebuild``: every creator card again."""
@@ -156,6 +160,8 @@ class DiscoveryService:
     async def _segments_with(self, viewer_id: str, creator_ids: Iterable[str]
                              ) -> dict[str, AudienceSegment]:
         keys = [(viewer_id, c) for c in creator_ids]
+        if self._freshness is not None:
+            await self._freshness.pairs(keys)
         return {s.creator_id: s for s in await self._segments.get_many(keys) if s is not None}
 
     async def _not_blocked(self, viewer_id: str, creator_ids: Sequence[str]) -> list[str]:
@@ -205,6 +211,8 @@ class DiscoveryService:
     # --- the queries ------------------------------------------------------------------------
     async def recommendations(self, viewer_id: str, limit: int,
                               filters: DiscoveryFilters | None = None) -> Ranking:
+        if self._freshness is not None:  # the viewer's known creators are read from segments
+            await self._freshness.viewer(viewer_id)
         viewer = await self.viewer(viewer_id)
         candidates = await self._candidates(viewer, filters)
         segments = (await self._segments_with(viewer_id, candidates)

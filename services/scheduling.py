@@ -1,30 +1,54 @@
-"""Which recomputation an accepted event causes.
+"""What an accepted event sets in motion: the pair now, or a queued job (domain/priorities.py).
 
-A pair event recomputes its pair; a transaction moves the viewer's budget for every creator;
-a location or interest change moves every pair the user is in, as viewer or as creator.
+The scheduler listens to ingestion. Immediate work recomputes the event's own pair before the
+mutation answers (one pair: the price a client pays for urgency) and queues any fan-out at the
+same priority, due now. Batched work is only queued — one coalescing write — so ordinary
+traffic costs the request almost nothing and the workers absorb the recomputation.
 """
 
 from __future__ import annotations
 
-from domain.events import Event, EventType
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from domain.events import Event
+from domain.priorities import Work, due_at, plan_for
 from services.segments import SegmentService
+from store.queue import QueueRepository
 
-#: events whose effect reaches every pair of the user, not only one
-VIEWER_WIDE = {EventType.TRANSACTION_COMPLETED}
-PROFILE_WIDE = {EventType.LOCATION_UPDATED, EventType.PROFILE_INTERESTS_UPDATED}
+Clock = Callable[[], datetime]
+log = logging.getLogger("audience.scheduling")
 
 
-class InlineScheduler:
-    """Runs the recomputation an event calls for right away, in the request."""
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, segments: SegmentService) -> None:
+
+class PriorityScheduler:
+    """Turns each stored event into immediate work and queued jobs."""
+
+    def __init__(self, segments: SegmentService, queue: QueueRepository,
+                 clock: Clock = utc_now) -> None:
         self.segments = segments
+        self.queue = queue
+        self.clock = clock
 
     async def __call__(self, event: Event) -> None:
-        if event.type in PROFILE_WIDE and event.user_id:
-            await self.segments.recompute_viewer(event.user_id)
-            await self.segments.recompute_creator(event.user_id)
-        elif event.type in VIEWER_WIDE and event.viewer_id:
-            await self.segments.recompute_viewer(event.viewer_id)
-        elif event.viewer_id and event.creator_id:
-            await self.segments.recompute(event.viewer_id, event.creator_id)
+        plan = plan_for(event)
+        now = self.clock()
+        # Queue the fan-out first: if the inline recompute fails, the work is still owed.
+        for work in plan.jobs:
+            await self.queue.enqueue(work, plan.priority.level,
+                                     due_at(plan.priority.cadence, now), now)
+        if plan.inline_pair is not None:
+            try:
+                await self.segments.recompute(*plan.inline_pair)
+            except Exception:
+                # The event is stored: a replay of it would be a duplicate and recompute
+                # nothing. So the pair is owed as a job (due now) rather than lost with the
+                # request; the mutation still answers "accepted".
+                log.exception("inline recompute failed; queued instead",
+                              extra={"event_id": event.event_id})
+                await self.queue.enqueue(Work.pair(*plan.inline_pair), plan.priority.level,
+                                         now, now)

@@ -1,34 +1,62 @@
-"""Segment recomputation: read rollups, classify, store, and report label transitions."""
+"""Segment recomputation: read rollups, classify, store, and report label transitions.
+
+Each change is written together with an outbox record of itself (one atomic update of the
+segment document, guarded by the segment's version), then delivered to the listeners, then
+confirmed. A process that dies between the write and the confirmation leaves the record behind;
+``redeliver`` hands it to the listeners again, which apply each change at most once by its id.
+So derived counters (creator aggregates) never miss a change and never count one twice.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from domain.segments.classify import AudienceSegment, SegmentInputs, classify_pair
 from domain.segments.risk import RiskChange, RiskLevel, clean_reason
 from store.configuration import ConfigurationRepository
 from store.risk import RiskRepository
 from store.rollups import PairKey, RollupRepository
-from store.segments import SegmentRepository
+from store.segments import SegmentRepository, StoredSegment, TransitionRecord
 
 #: pairs recomputed per batch of store reads (one $in query per collection per batch)
 RECOMPUTE_BATCH = 200
+#: times a pair is recomputed when other writers keep changing it underneath
+MAX_WRITE_CONFLICTS = 5
 
 
 @dataclass(frozen=True)
 class SegmentTransition:
-    """A pair's segment before and after a recomputation (``before`` is None when new)."""
+    """A pair's segment before and after a recomputation (``before`` is None when new).
+
+    ``id`` names this change: it may be delivered more than once (after a crash), and a
+    listener must apply a given id at most once.
+    """
 
     before: AudienceSegment | None
     after: AudienceSegment
+    id: str = ""
 
 
 TransitionListener = Callable[[SegmentTransition], Awaitable[None]]
+TransitionFilter = Callable[[SegmentTransition], bool]
 Clock = Callable[[], datetime]
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """A pair kept changing underneath every recomputation attempt."""
+
+
+@dataclass(frozen=True)
+class _Subscriber:
+    deliver: TransitionListener
+    relevant: TransitionFilter | None
+    confirmed: TransitionListener | None
 
 
 def utc_now() -> datetime:
@@ -46,12 +74,20 @@ class SegmentService:
         self.configuration = configuration
         self.risk = risk
         self.clock = clock
-        self._listeners: list[TransitionListener] = []
+        self._subscribers: list[_Subscriber] = []
         #: recent per-pair computation times in seconds (for health percentiles)
         self.timings: deque[float] = deque(maxlen=2000)
 
-    def on_transition(self, listener: TransitionListener) -> None:
-        self._listeners.append(listener)
+    def on_transition(self, listener: TransitionListener, *,
+                      relevant: TransitionFilter | None = None,
+                      confirmed: TransitionListener | None = None) -> None:
+        """Deliver every segment change to ``listener`` (at least once, idempotent by id).
+
+        ``relevant`` says which changes the listener cares about (a change nobody cares about
+        is written without an outbox record); ``confirmed`` runs once the change is confirmed
+        delivered, to drop whatever the listener kept to recognise a redelivery.
+        """
+        self._subscribers.append(_Subscriber(listener, relevant, confirmed))
 
     async def recompute(self, viewer_id: str, creator_id: str,
                         now: datetime | None = None) -> AudienceSegment | None:
@@ -68,7 +104,7 @@ class SegmentService:
             out.extend(await self._recompute_batch(keys[start:start + RECOMPUTE_BATCH], now))
         return out
 
-    async def _recompute_batch(self, keys: Sequence[PairKey], now: datetime
+    async def _recompute_batch(self, keys: Sequence[PairKey], now: datetime, conflicts: int = 0
                                ) -> list[AudienceSegment | None]:
         started = time.perf_counter()
         thresholds = await self.configuration.current()
@@ -78,7 +114,9 @@ class SegmentService:
         profiles = await self.rollups.profiles(sorted({u for k in keys for u in k}))
         profile_of = {p.user_id: p for p in profiles if p is not None}
         risks = await self.risk.levels(viewer_ids)
+        stored = await self.segments.get_versioned(keys)
         results: list[AudienceSegment | None] = []
+        raced: list[int] = []
         for (viewer_id, creator_id), pair, viewer, risk in zip(keys, pairs, viewers, risks,
                                                                 strict=True):
             if pair is None:
@@ -88,15 +126,59 @@ class SegmentService:
                                                   viewer_profile=profile_of.get(viewer_id),
                                                   creator_profile=profile_of.get(creator_id),
                                                   risk=risk), thresholds, now)
-            before = await self.segments.save(segment)
-            transition = SegmentTransition(before, segment)
-            for listener in self._listeners:
-                await listener(transition)
+            if not await self._write(segment, stored.get((viewer_id, creator_id)), now):
+                raced.append(len(results))
             results.append(segment)
         if keys:
             per_pair = (time.perf_counter() - started) / len(keys)
             self.timings.extend([per_pair] * min(len(keys), 50))
+        if raced:
+            # Another writer changed these pairs since they were read: recompute them from
+            # fresh reads, so the last write always rests on the latest rollups.
+            if conflicts >= MAX_WRITE_CONFLICTS:
+                raise ConcurrentUpdateError(f"{len(raced)} pairs kept changing underneath")
+            again = await self._recompute_batch([keys[i] for i in raced], now, conflicts + 1)
+            for i, segment in zip(raced, again, strict=True):
+                results[i] = segment
         return results
+
+    async def _write(self, segment: AudienceSegment, stored: StoredSegment | None,
+                     now: datetime) -> bool:
+        """Store ``segment`` over ``stored`` and deliver the change; ``False`` on a lost race."""
+        before = stored.segment if stored else None
+        change = SegmentTransition(before, segment, uuid.uuid4().hex)
+        relevant = _changed(before, segment) and any(
+            sub.relevant is None or sub.relevant(change) for sub in self._subscribers)
+        record = TransitionRecord(change.id, now, before, segment) if relevant else None
+        if not await self.segments.save_versioned(segment, stored.version if stored else None,
+                                                  record):
+            return False
+        if relevant:
+            await self._deliver(change)
+        return True
+
+    async def _deliver(self, change: SegmentTransition) -> None:
+        for sub in self._subscribers:
+            if sub.relevant is None or sub.relevant(change):
+                await sub.deliver(change)
+        after = change.after
+        await self.segments.confirm(after.viewer_id, after.creator_id, change.id)
+        for sub in self._subscribers:
+            if sub.confirmed is not None and (sub.relevant is None or sub.relevant(change)):
+                await sub.confirmed(change)
+
+    async def redeliver(self, older_than: timedelta, now: datetime | None = None,
+                        limit: int = 500) -> int:
+        """Deliver changes whose writer died before confirming them (older than the grace).
+
+        The grace must exceed the time a live writer needs between its write and its
+        confirmation (a job lease is the bound used), so a live writer is never raced.
+        """
+        now = now or self.clock()
+        records = await self.segments.undelivered(now - older_than, limit)
+        for record in records:
+            await self._deliver(SegmentTransition(record.before, record.after, record.id))
+        return len(records)
 
     async def recompute_viewer(self, viewer_id: str, now: datetime | None = None,
                                limit: int = 10_000) -> int:
@@ -124,3 +206,10 @@ class SegmentService:
                                            self.clock())
         await self.recompute_viewer(viewer_id)
         return change
+
+
+def _changed(before: AudienceSegment | None, after: AudienceSegment) -> bool:
+    """Whether anything but the computation time differs."""
+    if before is None:
+        return True
+    return dataclasses.replace(before, last_updated=after.last_updated) != after

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from domain.insights.aggregates import BREAKDOWN_KINDS, CreatorAggregate
 from store.database import Collections, Store
@@ -25,15 +28,53 @@ def aggregate_from_doc(d: Mapping[str, Any]) -> CreatorAggregate:
     )
 
 
+#: field holding the ids of changes applied but not yet confirmed (see ``apply``)
+APPLIED = "applied"
+
+
 class AggregateRepository:
     def __init__(self, store: Store) -> None:
         self._aggregates = store.collection(Collections.CREATOR_AGGREGATES)
 
-    async def apply(self, creator_id: str, delta: Mapping[str, int]) -> None:
-        """Move a creator's counters by ``delta`` (one atomic ``$inc``)."""
-        if delta:
+    async def apply(self, creator_id: str, delta: Mapping[str, int],
+                    change_id: str | None = None, at: datetime | None = None) -> None:
+        """Move a creator's counters by ``delta`` (one atomic ``$inc``).
+
+        With ``change_id`` the move happens at most once: the same update marks the id as
+        applied, and a redelivered change finds the mark and moves nothing. ``forget`` drops
+        the mark once the change is confirmed, so marks never accumulate.
+        """
+        if not delta:
+            return
+        if change_id is None:
             await self._aggregates.update_one({"_id": creator_id}, {"$inc": dict(delta)},
                                               upsert=True)
+            return
+        unseen = {"_id": creator_id, f"{APPLIED}.{change_id}": {"$exists": False}}
+        update = {"$inc": dict(delta), "$set": {f"{APPLIED}.{change_id}": at}}
+        try:
+            await self._aggregates.update_one(unseen, update, upsert=True)
+        except DuplicateKeyError:
+            # Either the mark is there (applied before) or a concurrent first write created
+            # the document: only the second case still needs the move.
+            await self._aggregates.update_one(unseen, update)
+
+    async def forget(self, creator_id: str, change_id: str) -> None:
+        """Drop the applied-mark of a confirmed change."""
+        await self._aggregates.update_one({"_id": creator_id},
+                                          {"$unset": {f"{APPLIED}.{change_id}": ""}})
+
+    async def forget_stale(self, before: datetime) -> int:
+        """Drop marks left by writers that died between applying and confirming (daily)."""
+        dropped = 0
+        async for d in self._aggregates.find({APPLIED: {"$exists": True, "$ne": {}}},
+                                             {APPLIED: 1}):
+            stale = [k for k, at in (d.get(APPLIED) or {}).items() if at is None or at < before]
+            if stale:
+                await self._aggregates.update_one(
+                    {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
+                dropped += len(stale)
+        return dropped
 
     async def get_many(self, creator_ids: Sequence[str]) -> list[CreatorAggregate | None]:
         """Aggregates in key order, ``None`` for a creator with no audience yet."""
@@ -51,7 +92,7 @@ class AggregateRepository:
             if isinstance(value, dict):
                 return {k: strip(v) for k, v in value.items() if strip(v) not in (0, {})}
             return value
-        return [strip(d) async for d in self._aggregates.find({}).sort("_id", 1)]
+        return [strip(d) async for d in self._aggregates.find({}, {APPLIED: 0}).sort("_id", 1)]
 
     async def clear(self) -> None:
         await self._aggregates.delete_many({})

@@ -31,6 +31,7 @@ class Collections:
     IMPRESSIONS = "impressions"
     QUEUE = "segment_computation_queue"
     LOCKS = "locks"
+    QUEUE_WORKERS = "queue_workers"
     CREATOR_INDEX = "creator_index"
     PERSISTED_QUERIES = "persisted_queries"
 
@@ -44,6 +45,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     Collections.SEGMENTS: [
         IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)], unique=True),
         IndexModel([("creator_id", ASCENDING)]),
+        # undelivered changes (the outbox sweep); sparse: almost every outbox is empty
+        IndexModel([("outbox.at", ASCENDING)], sparse=True),
     ],
     Collections.RISK_AUDIT: [IndexModel([("viewer_id", ASCENDING), ("at", DESCENDING)])],
     Collections.AGGREGATE_SNAPSHOTS: [
@@ -55,6 +58,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     Collections.QUEUE: [
         IndexModel([("key", ASCENDING), ("status", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("priority", DESCENDING), ("due_at", ASCENDING)]),
+        # at most one pending job per unit of work: the coalescing point (sparse: only
+        # pending jobs carry the field)
+        IndexModel([("pending_key", ASCENDING)], unique=True, sparse=True),
+        IndexModel([("viewer_id", ASCENDING), ("status", ASCENDING)]),
+        IndexModel([("status", ASCENDING), ("lease_expires_at", ASCENDING)]),
+        IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
     ],
     # candidate pools: the most popular creators of a cell, a region, a segment, or of all
     Collections.CREATOR_INDEX: [

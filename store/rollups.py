@@ -135,6 +135,20 @@ class RollupRepository:
         cursor = self._pairs.find({}, {"viewer_id": 1, "creator_id": 1}).batch_size(batch_size)
         return [(d["viewer_id"], d["creator_id"]) async for d in cursor]
 
+    async def prune_spend_days(self, before_day: str) -> int:
+        """Drop spend day-buckets older than ``before_day`` (``YYYYMMDD``) so viewer documents
+        stay bounded; lifetime totals are kept. Daily run only: a rebuild replays every day,
+        so pruned and rebuilt rollups differ in buckets no window can reach. Returns viewers
+        touched."""
+        touched = 0
+        async for d in self._viewers.find({}, {"spend_days": 1}):
+            old = [day for day in (d.get("spend_days") or {}) if day < before_day]
+            if old:
+                await self._viewers.update_one(
+                    {"_id": d["_id"]}, {"$unset": {f"spend_days.{day}": "" for day in old}})
+                touched += 1
+        return touched
+
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every rollup document, sorted by id (to compare rebuilt and incremental state)."""
         out: dict[str, list[dict[str, Any]]] = {}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from domain.segments.budget import BudgetResult, BudgetTier
 from domain.segments.classify import AudienceSegment
@@ -64,9 +67,95 @@ def segment_from_doc(d: dict[str, Any]) -> AudienceSegment:
     )
 
 
+@dataclass(frozen=True)
+class StoredSegment:
+    """A segment with its version: the number of times it was written (compare-and-set)."""
+
+    segment: AudienceSegment
+    version: int
+
+
+@dataclass(frozen=True)
+class TransitionRecord:
+    """A segment change not yet confirmed delivered to every listener (the pair's outbox).
+
+    It is written in the same atomic update as the segment itself, so a writer that dies right
+    after the write leaves the record behind and a later sweep delivers it; listeners make
+    delivery idempotent by ``id``.
+    """
+
+    id: str
+    at: datetime
+    before: AudienceSegment | None
+    after: AudienceSegment
+
+
+def _record_to_doc(t: TransitionRecord) -> dict[str, Any]:
+    return {"id": t.id, "at": t.at,
+            "before": segment_to_doc(t.before) if t.before else None,
+            "after": segment_to_doc(t.after)}
+
+
+def _record_from_doc(d: dict[str, Any]) -> TransitionRecord:
+    at = utc(d["at"])
+    assert at is not None
+    return TransitionRecord(id=d["id"], at=at,
+                            before=segment_from_doc(d["before"]) if d.get("before") else None,
+                            after=segment_from_doc(d["after"]))
+
+
 class SegmentRepository:
     def __init__(self, store: Store) -> None:
         self._segments = store.collection(Collections.SEGMENTS)
+
+    async def get_versioned(self, keys: Sequence[PairKey]) -> dict[PairKey, StoredSegment]:
+        """The stored segments of ``keys`` (absent pairs left out) with their versions."""
+        ids = list({pair_id(v, c) for v, c in keys})
+        found: dict[PairKey, StoredSegment] = {}
+        async for d in self._segments.find({"_id": {"$in": ids}}, {"outbox": 0}):
+            found[(d["viewer_id"], d["creator_id"])] = StoredSegment(segment_from_doc(d),
+                                                                     int(d.get("v") or 0))
+        return found
+
+    async def save_versioned(self, segment: AudienceSegment, expected_version: int | None,
+                             transition: TransitionRecord | None) -> bool:
+        """Write ``segment`` if the stored version is still ``expected_version`` (``None``: no
+        segment yet), appending ``transition`` to the pair's outbox in the same atomic update.
+
+        ``False`` means another writer got there first: the caller recomputes from fresh reads,
+        so the chain of (before → after) changes stays exact under concurrency.
+        """
+        doc = segment_to_doc(segment)
+        key = pair_id(segment.viewer_id, segment.creator_id)
+        if expected_version is None:
+            try:
+                await self._segments.insert_one(
+                    {"_id": key, **doc, "v": 1,
+                     "outbox": [_record_to_doc(transition)] if transition else []})
+            except DuplicateKeyError:
+                return False
+            return True
+        current: Any = expected_version if expected_version else {"$in": [0, None]}
+        update: dict[str, Any] = {"$set": doc, "$inc": {"v": 1}}
+        if transition:
+            update["$push"] = {"outbox": _record_to_doc(transition)}
+        result = await self._segments.update_one({"_id": key, "v": current}, update)
+        return bool(result.matched_count)
+
+    async def confirm(self, viewer_id: str, creator_id: str, transition_id: str) -> None:
+        """Drop a delivered change from the pair's outbox."""
+        await self._segments.update_one({"_id": pair_id(viewer_id, creator_id)},
+                                        {"$pull": {"outbox": {"id": transition_id}}})
+
+    async def undelivered(self, older_than: datetime, limit: int) -> list[TransitionRecord]:
+        """Changes written before ``older_than`` and never confirmed (their writer died)."""
+        out: list[TransitionRecord] = []
+        cursor = self._segments.find({"outbox.at": {"$lt": older_than}},
+                                     {"outbox": 1}).limit(limit)
+        async for d in cursor:
+            out.extend(r for r in map(_record_from_doc, d.get("outbox") or ())
+                       if r.at < older_than)
+        return sorted(out, key=lambda r: r.at)
 
     async def save(self, segment: AudienceSegment) -> AudienceSegment | None:
         """Store ``segment``; return the one it replaced (atomically), ``None`` if it is new.
@@ -76,7 +165,7 @@ class SegmentRepository:
         """
         before = await self._segments.find_one_and_update(
             {"_id": pair_id(segment.viewer_id, segment.creator_id)},
-            {"$set": segment_to_doc(segment)}, upsert=True,
+            {"$set": segment_to_doc(segment), "$inc": {"v": 1}}, upsert=True,
             return_document=ReturnDocument.BEFORE)
         return segment_from_doc(before) if before else None
 

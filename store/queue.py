@@ -1,0 +1,200 @@
+"""``segment_computation_queue``: coalescing enqueue, leased claims, retries, and queue figures.
+
+One document per job. A *pending* job carries ``pending_key`` (its work key) under a unique
+sparse index, so there is at most one pending job per unit of work and a repeated event merges
+into it (``$max`` priority, ``$min`` due time). Claiming removes ``pending_key``: an event that
+arrives while the job runs therefore opens a new pending job beside it instead of being folded
+into work that may already have read the rollups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from domain.priorities import Work, WorkKind
+from domain.queue import Job, JobStatus, QueueDepth
+from store.database import Collections, Store, utc
+
+_ACTIVE = [JobStatus.PENDING.value, JobStatus.RUNNING.value]
+
+
+def job_from_doc(d: dict[str, Any]) -> Job:
+    due, created = utc(d["due_at"]), utc(d.get("created_at") or d["due_at"])
+    assert due is not None and created is not None
+    return Job(id=str(d["_id"]), key=d["key"], kind=WorkKind(d["kind"]),
+               viewer_id=d.get("viewer_id"), creator_id=d.get("creator_id"),
+               status=JobStatus(d["status"]), priority=int(d["priority"]), due_at=due,
+               created_at=created, attempts=int(d.get("attempts", 0)),
+               events=int(d.get("events", 1)), lease_owner=d.get("lease_owner"),
+               lease_expires_at=utc(d.get("lease_expires_at")),
+               last_error=d.get("last_error"))
+
+
+class QueueRepository:
+    def __init__(self, store: Store) -> None:
+        self._jobs = store.collection(Collections.QUEUE)
+
+    # --- producers ------------------------------------------------------------------------
+
+    async def enqueue(self, work: Work, priority: int, due_at: datetime, now: datetime) -> None:
+        """Open a pending job for ``work``, or merge into the one already pending (one call)."""
+        update = {
+            "$max": {"priority": priority},
+            "$min": {"due_at": due_at},
+            "$inc": {"events": 1},
+            "$set": {"updated_at": now},
+            "$setOnInsert": {"key": work.key, "kind": work.kind.value,
+                             "viewer_id": work.viewer_id, "creator_id": work.creator_id,
+                             "status": JobStatus.PENDING.value, "created_at": now,
+                             "attempts": 0},
+        }
+        for _ in range(3):
+            try:
+                await self._jobs.update_one({"pending_key": work.key}, update, upsert=True)
+                return
+            except DuplicateKeyError:
+                continue  # a concurrent enqueue created it between our match and insert: merge
+        await self._jobs.update_one({"pending_key": work.key}, update)
+
+    # --- workers --------------------------------------------------------------------------
+
+    async def claim(self, owner: str, now: datetime, lease_until: datetime, *,
+                    due_only: bool = True) -> Job | None:
+        """Take the most urgent due job (or one whose lease expired) for ``owner``, atomically.
+
+        Highest priority first, then earliest due. ``due_only=False`` drains pending work
+        regardless of its due time (``processSegmentQueue``, ``--drain``).
+        """
+        pending: dict[str, Any] = {"status": JobStatus.PENDING.value}
+        if due_only:
+            pending["due_at"] = {"$lte": now}
+        expired = {"status": JobStatus.RUNNING.value, "lease_expires_at": {"$lt": now}}
+        doc = await self._jobs.find_one_and_update(
+            {"$or": [pending, expired]},
+            {"$set": {"status": JobStatus.RUNNING.value, "lease_owner": owner,
+                      "lease_expires_at": lease_until, "started_at": now},
+             "$unset": {"pending_key": ""}, "$inc": {"attempts": 1}},
+            sort=[("priority", -1), ("due_at", 1)], return_document=ReturnDocument.AFTER)
+        return job_from_doc(doc) if doc else None
+
+    async def claim_pending(self, job_id: str, owner: str, now: datetime,
+                            lease_until: datetime) -> Job | None:
+        """Take one specific pending job (a reader running the work it is about to read)."""
+        doc = await self._jobs.find_one_and_update(
+            {"_id": _oid(job_id), "status": JobStatus.PENDING.value},
+            {"$set": {"status": JobStatus.RUNNING.value, "lease_owner": owner,
+                      "lease_expires_at": lease_until, "started_at": now},
+             "$unset": {"pending_key": ""}, "$inc": {"attempts": 1}},
+            return_document=ReturnDocument.AFTER)
+        return job_from_doc(doc) if doc else None
+
+    async def renew(self, job_ids: Sequence[str], owner: str, lease_until: datetime) -> int:
+        """Extend the leases ``owner`` still holds; returns how many it still holds."""
+        if not job_ids:
+            return 0
+        result = await self._jobs.update_many(
+            {"_id": {"$in": [_oid(i) for i in job_ids]}, "lease_owner": owner,
+             "status": JobStatus.RUNNING.value},
+            {"$set": {"lease_expires_at": lease_until}})
+        return int(result.matched_count)
+
+    async def complete(self, job: Job, owner: str) -> bool:
+        """Remove a finished job; ``False`` when ``owner`` lost its lease meanwhile."""
+        result = await self._jobs.delete_one({"_id": _oid(job.id), "lease_owner": owner,
+                                              "status": JobStatus.RUNNING.value})
+        return bool(result.deleted_count)
+
+    async def retry(self, job: Job, owner: str, error: str, due_at: datetime,
+                    now: datetime) -> None:
+        """Put a failed attempt back as pending, due after its backoff.
+
+        If newer events opened a pending job for the same work meanwhile, the attempt count
+        and error move onto that job (so a persistent failure still ends in ``failed``).
+        """
+        mine = {"_id": _oid(job.id), "lease_owner": owner, "status": JobStatus.RUNNING.value}
+        try:
+            await self._jobs.update_one(mine, {
+                "$set": {"status": JobStatus.PENDING.value, "pending_key": job.key,
+                         "due_at": due_at, "last_error": error, "updated_at": now},
+                "$unset": {"lease_owner": "", "lease_expires_at": ""}})
+        except DuplicateKeyError:
+            await self._jobs.update_one(
+                {"pending_key": job.key},
+                {"$max": {"attempts": job.attempts, "due_at": due_at},
+                 "$set": {"last_error": error, "updated_at": now}})
+            await self._jobs.delete_one(mine)
+
+    async def fail(self, job: Job, owner: str | None, error: str, now: datetime) -> None:
+        """Give up on a job: it stays, ``failed``, with its last error, for an operator."""
+        mine: dict[str, Any] = {"_id": _oid(job.id), "status": JobStatus.RUNNING.value}
+        if owner is not None:
+            mine["lease_owner"] = owner
+        await self._jobs.update_one(mine, {
+            "$set": {"status": JobStatus.FAILED.value, "last_error": error, "failed_at": now,
+                     "updated_at": now},
+            "$unset": {"lease_owner": "", "lease_expires_at": ""}})
+
+    # --- readers that want fresh segments ---------------------------------------------------
+
+    async def active(self, keys: Sequence[str], viewer_id: str | None = None) -> list[Job]:
+        """Pending or running jobs for ``keys`` and, given ``viewer_id``, every pair or viewer
+        job of that viewer — one query."""
+        branches: list[dict[str, Any]] = []
+        if keys:
+            branches.append({"key": {"$in": list(set(keys))}})
+        if viewer_id is not None:
+            branches.append({"viewer_id": viewer_id,
+                             "kind": {"$in": [WorkKind.PAIR.value, WorkKind.VIEWER.value]}})
+        if not branches:
+            return []
+        query = {"status": {"$in": _ACTIVE},
+                 **(branches[0] if len(branches) == 1 else {"$or": branches})}
+        return [job_from_doc(d) async for d in self._jobs.find(query)]
+
+    # --- figures --------------------------------------------------------------------------
+
+    async def depth(self) -> list[QueueDepth]:
+        """Jobs by priority and status."""
+        rows = self._jobs.aggregate([{"$group": {"_id": {"priority": "$priority",
+                                                        "status": "$status"},
+                                                "jobs": {"$sum": 1}}}])
+        out = [QueueDepth(int(r["_id"]["priority"]), JobStatus(r["_id"]["status"]),
+                          int(r["jobs"])) async for r in rows]
+        return sorted(out, key=lambda d: (-d.priority, d.status.value))
+
+    async def count(self, status: JobStatus) -> int:
+        return int(await self._jobs.count_documents({"status": status.value}))
+
+    async def failed_since(self, since: datetime) -> int:
+        return int(await self._jobs.count_documents({"status": JobStatus.FAILED.value,
+                                                     "failed_at": {"$gte": since}}))
+
+    async def oldest(self, status: JobStatus, field: str = "created_at") -> datetime | None:
+        """The earliest ``field`` among jobs in ``status``."""
+        doc = await self._jobs.find_one({"status": status.value}, {field: 1},
+                                        sort=[(field, 1)])
+        return utc(doc.get(field)) if doc else None
+
+    async def recent_failures(self, limit: int) -> list[Job]:
+        cursor = self._jobs.find({"status": JobStatus.FAILED.value}).sort(
+            "failed_at", -1).limit(limit)
+        return [job_from_doc(d) async for d in cursor]
+
+    async def prune_failed(self, before: datetime) -> int:
+        result = await self._jobs.delete_many({"status": JobStatus.FAILED.value,
+                                               "failed_at": {"$lt": before}})
+        return int(result.deleted_count)
+
+    async def all(self) -> list[Job]:
+        """Every job (tests and benchmarks)."""
+        return [job_from_doc(d) async for d in self._jobs.find({}).sort("created_at", 1)]
+
+
+def _oid(job_id: str) -> Any:
+    return ObjectId(job_id) if ObjectId.is_valid(job_id) else job_id
