@@ -27,6 +27,8 @@ class Collections:
     RISK_AUDIT = "risk_audit"
     CREATOR_AGGREGATES = "creator_aggregates"
     AGGREGATE_SNAPSHOTS = "aggregate_snapshots"
+    #: what creators read of their aggregate: the last release, and the changes held back
+    AUDIENCE_RELEASES = "audience_releases"
     SEGMENT_PERFORMANCE = "segment_performance"
     IMPRESSIONS = "impressions"
     QUEUE = "segment_computation_queue"
@@ -38,12 +40,13 @@ class Collections:
 
 INDEXES: dict[str, list[IndexModel]] = {
     Collections.EVENTS: [IndexModel([("occurred_at", ASCENDING)])],
+    # Pair documents are keyed by "viewer|creator" in _id, which already makes them unique.
     Collections.PAIR_ROLLUPS: [
-        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)], unique=True),
+        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)]),
         IndexModel([("creator_id", ASCENDING)]),
     ],
     Collections.SEGMENTS: [
-        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)], unique=True),
+        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)]),
         IndexModel([("creator_id", ASCENDING)]),
         # undelivered changes (the outbox sweep); sparse: almost every outbox is empty
         IndexModel([("outbox.at", ASCENDING)], sparse=True),
@@ -52,8 +55,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     Collections.AGGREGATE_SNAPSHOTS: [
         IndexModel([("creator_id", ASCENDING), ("day", ASCENDING)], unique=True)
     ],
-    Collections.IMPRESSIONS: [
-        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)], unique=True)
+    # creator insights read a window of days of one creator's segment type
+    Collections.SEGMENT_PERFORMANCE: [
+        IndexModel([("creator_id", ASCENDING), ("segment_type", ASCENDING), ("day", ASCENDING)])
+    ],
+    Collections.IMPRESSIONS: [  # _id is "viewer|creator"
+        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)])
     ],
     Collections.QUEUE: [
         IndexModel([("key", ASCENDING), ("status", ASCENDING)]),
@@ -116,6 +123,9 @@ class Store:
             return cls(client=client, db=client[db_name], embedded=False)
         from mongomock_motor import AsyncMongoMockClient
 
+        from store.embedded import speed_up_mongomock
+
+        speed_up_mongomock()
         client = AsyncMongoMockClient(tz_aware=True)
         return cls(client=client, db=client[db_name], embedded=True)
 
