@@ -365,7 +365,12 @@ def demo_events(creators: int, viewers: int, seed: int, now: datetime) -> Iterat
 
 async def load_demo_world(services: Services, *, creators: int = 300, viewers: int = 3000,
                           seed: int = 7, now: datetime | None = None) -> int:
-    """Record the demo world through ingestion; returns events recorded (0 if not empty).
+    """Load the demo world into an empty store; returns events recorded (0 if not empty).
+
+    Events are validated like any mutation's, stored once in the ledger and rolled up exactly
+    as ingestion does; then the derived state (segments, aggregates, discovery index) is built
+    the way ``audience rebuild`` builds it — once per pair, instead of through the queue event
+    by event — so the world is complete, aggregates included, the moment the server is ready.
 
     Loads only into an empty ledger, so restarting a server on a real MongoDB never doubles
     the world or mixes it into real traffic.
@@ -379,12 +384,15 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
     started = time.perf_counter()
     events = list(demo_events(creators, viewers, seed, now))
     recorded = 0
-    step = max(1, len(events) // 10)
+    step = max(1, len(events) // 5)
     for event in events:
-        receipt = await services.ingestion.record(event)
-        recorded += not receipt.duplicate
-        if recorded % step == 0:
-            log.info("demo world: %d/%d events (%.1fs)", recorded, len(events),
-                     time.perf_counter() - started)
+        if await services.ledger.append(event, now):
+            await services.ingestion.apply_rollups(event)
+            recorded += 1
+            if recorded % step == 0:
+                log.info("demo world: %d/%d events (%.1fs)", recorded, len(events),
+                         time.perf_counter() - started)
+    for stage in services.rebuild_stages:
+        await stage()
     log.info("demo world loaded: %d events in %.1fs", recorded, time.perf_counter() - started)
     return recorded
