@@ -62,6 +62,8 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
 
+    from pymongo.errors import PyMongoError
+
     from domain.queue import MAX_BATCH_SIZE, MIN_BATCH_SIZE
     from services.container import Services
     from services.worker import QueueWorker
@@ -71,7 +73,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         print("worker needs MONGODB_URL: the embedded store lives inside the server process, "
               "which runs its own worker", file=sys.stderr)
         return 2
-    batch_size = args.batch_size or settings.audience_worker_batch_size
+    batch_size = (settings.audience_worker_batch_size if args.batch_size is None
+                  else args.batch_size)
     if not MIN_BATCH_SIZE <= batch_size <= MAX_BATCH_SIZE:
         print(f"--batch-size must be between {MIN_BATCH_SIZE} and {MAX_BATCH_SIZE}",
               file=sys.stderr)
@@ -83,7 +86,11 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
             services = Services.build(store,
                                       config_cache_seconds=settings.audience_config_cache_seconds,
                                       queue_policy=settings.queue_policy())
-            await services.start()
+            try:
+                await services.start()
+            except PyMongoError as exc:  # exit non-zero; the supervisor restarts the worker
+                print(f"worker cannot reach the store: {type(exc).__name__}", file=sys.stderr)
+                return 1
             worker = QueueWorker(services, args.worker_id)
             if args.once:
                 result = await (worker.drain(batch_size) if args.drain

@@ -31,6 +31,8 @@ MAX_ERROR_LENGTH = 500
 
 #: the daily full recompute starts at this UTC time
 DAILY_RUN_AT = time(2, 0, tzinfo=UTC)
+#: a store with no daily run on record starts its first one only this close after 02:00
+FRESH_START_WINDOW = timedelta(hours=1)
 #: a daily run that stops renewing its lock for this long is taken over
 DAILY_LOCK_LEASE = timedelta(minutes=10)
 #: day buckets of spend are kept this long: the longest budget window the thresholds accept
@@ -89,6 +91,23 @@ def daily_run_day(now: datetime) -> date:
     if now.timetz() >= DAILY_RUN_AT:
         return today
     return today - timedelta(days=1)
+
+
+def daily_run_to_attempt(now: datetime, latest: DailyRunRecord | None) -> date | None:
+    """Which day's run a worker should try at ``now``, given the latest run on record.
+
+    The due day's run, unless it is already finished. A store with no run on record has no
+    history of runs to keep up (it is new, or it is the embedded store, fresh at every start):
+    its first run is the next 02:00 one, not an immediate full pass over data that was just
+    computed — unless the worker starts within ``FRESH_START_WINDOW`` of 02:00.
+    """
+    day = daily_run_day(now)
+    if latest is not None:
+        if latest.day == day and latest.status is RunStatus.FINISHED:
+            return None
+        return day
+    scheduled = datetime.combine(day, DAILY_RUN_AT)
+    return day if now.astimezone(UTC) - scheduled <= FRESH_START_WINDOW else None
 
 
 def daily_lock_id(day: date) -> str:
@@ -161,6 +180,9 @@ class QueuePolicy:
     daily_check_seconds: float = 60.0
     #: how often a worker reports itself alive
     heartbeat_seconds: float = 15.0
+    #: how often a worker looks for segment changes a dead writer left undelivered (each look
+    #: is one query; the first pass of every worker always looks)
+    sweep_seconds: float = 30.0
 
     @property
     def redelivery_grace(self) -> timedelta:

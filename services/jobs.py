@@ -76,10 +76,7 @@ class JobRunner:
                 log.warning("batch failed, running its jobs one by one",
                             extra={"jobs": len(jobs), "error": error_text(exc)})
                 return await self._one_by_one(jobs, owner, clock)
-            done = 0
-            for job in jobs:
-                done += await self.queue.complete(job, owner)
-            return done, 0, 0
+            return await self.queue.complete(jobs, owner), 0, 0
         finally:
             if renewal is not None:
                 renewal.cancel()
@@ -96,7 +93,7 @@ class JobRunner:
                 _, r, f = await self._settle_failure([job], owner, exc, clock)
                 retried, failed = retried + r, failed + f
                 continue
-            done += await self.queue.complete(job, owner)
+            done += await self.queue.complete([job], owner)
         return done, retried, failed
 
     async def _settle_failure(self, jobs: Sequence[Job], owner: str, exc: Exception,

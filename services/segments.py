@@ -117,6 +117,7 @@ class SegmentService:
         stored = await self.segments.get_versioned(keys)
         results: list[AudienceSegment | None] = []
         raced: list[int] = []
+        delivered: list[SegmentTransition] = []
         for (viewer_id, creator_id), pair, viewer, risk in zip(keys, pairs, viewers, risks,
                                                                 strict=True):
             if pair is None:
@@ -126,9 +127,15 @@ class SegmentService:
                                                   viewer_profile=profile_of.get(viewer_id),
                                                   creator_profile=profile_of.get(creator_id),
                                                   risk=risk), thresholds, now)
-            if not await self._write(segment, stored.get((viewer_id, creator_id)), now):
+            written = await self._write(segment, stored.get((viewer_id, creator_id)), now)
+            if written is None:
                 raced.append(len(results))
+            elif written.id:
+                delivered.append(written)
             results.append(segment)
+        # One confirmation for the batch: a crash before it only means redeliveries, which
+        # the listeners recognise by id.
+        await self._confirm(delivered)
         if keys:
             per_pair = (time.perf_counter() - started) / len(keys)
             self.timings.extend([per_pair] * min(len(keys), 50))
@@ -143,8 +150,11 @@ class SegmentService:
         return results
 
     async def _write(self, segment: AudienceSegment, stored: StoredSegment | None,
-                     now: datetime) -> bool:
-        """Store ``segment`` over ``stored`` and deliver the change; ``False`` on a lost race."""
+                     now: datetime) -> SegmentTransition | None:
+        """Store ``segment`` over ``stored`` and deliver the change (not yet confirmed).
+
+        Returns the change (its ``id`` empty when nobody needed it delivered), ``None`` when
+        another writer changed the pair first."""
         before = stored.segment if stored else None
         change = SegmentTransition(before, segment, uuid.uuid4().hex)
         relevant = _changed(before, segment) and any(
@@ -152,20 +162,26 @@ class SegmentService:
         record = TransitionRecord(change.id, now, before, segment) if relevant else None
         if not await self.segments.save_versioned(segment, stored.version if stored else None,
                                                   record):
-            return False
-        if relevant:
-            await self._deliver(change)
-        return True
+            return None
+        if not relevant:
+            return dataclasses.replace(change, id="")
+        await self._deliver(change)
+        return change
 
     async def _deliver(self, change: SegmentTransition) -> None:
         for sub in self._subscribers:
             if sub.relevant is None or sub.relevant(change):
                 await sub.deliver(change)
-        after = change.after
-        await self.segments.confirm(after.viewer_id, after.creator_id, change.id)
-        for sub in self._subscribers:
-            if sub.confirmed is not None and (sub.relevant is None or sub.relevant(change)):
-                await sub.confirmed(change)
+
+    async def _confirm(self, changes: Sequence[SegmentTransition]) -> None:
+        if not changes:
+            return
+        await self.segments.confirm([((c.after.viewer_id, c.after.creator_id), c.id)
+                                     for c in changes])
+        for change in changes:
+            for sub in self._subscribers:
+                if sub.confirmed is not None and (sub.relevant is None or sub.relevant(change)):
+                    await sub.confirmed(change)
 
     async def redeliver(self, older_than: timedelta, now: datetime | None = None,
                         limit: int = 500) -> int:
@@ -176,8 +192,10 @@ class SegmentService:
         """
         now = now or self.clock()
         records = await self.segments.undelivered(now - older_than, limit)
-        for record in records:
-            await self._deliver(SegmentTransition(record.before, record.after, record.id))
+        changes = [SegmentTransition(r.before, r.after, r.id) for r in records]
+        for change in changes:
+            await self._deliver(change)
+        await self._confirm(changes)
         return len(records)
 
     async def recompute_viewer(self, viewer_id: str, now: datetime | None = None,

@@ -24,8 +24,7 @@ from domain.queue import (
     QueuePolicy,
     QueueRun,
     WorkerStatus,
-    daily_lock_id,
-    daily_run_day,
+    daily_run_to_attempt,
     percentile,
 )
 from services.container import Services
@@ -55,6 +54,7 @@ class QueueWorker:
         self.failed = 0
         self._last_daily_check = float("-inf")
         self._last_beat = float("-inf")
+        self._last_sweep = float("-inf")
         self._daily: asyncio.Task[None] | None = None
 
     async def run_once(self, batch_size: int | None = None, *, drain: bool = False,
@@ -64,16 +64,16 @@ class QueueWorker:
         started = time.perf_counter()
         size = batch_size or self.policy.batch_size
         services = self.services
-        redelivered = await services.segments.redeliver(self.policy.redelivery_grace,
-                                                        self.clock())
+        redelivered = 0
+        if time.monotonic() - self._last_sweep >= self.policy.sweep_seconds:
+            self._last_sweep = time.monotonic()
+            redelivered = await services.segments.redeliver(self.policy.redelivery_grace,
+                                                            self.clock())
         jobs: list[Job] = []
         failed = 0
-        while len(jobs) < size:
-            now = self.clock()
-            job = await services.queue.claim(self.worker_id, now, now + self.policy.lease,
-                                             due_only=not drain)
-            if job is None:
-                break
+        now = self.clock()
+        for job in await services.queue.claim(self.worker_id, now, now + self.policy.lease,
+                                              size, due_only=not drain):
             if job.attempts > self.policy.max_attempts:
                 # Taken over after its lease expired once too often: a job that kills (or
                 # outlasts) every worker that runs it must not take the fleet down with it.
@@ -142,8 +142,9 @@ class QueueWorker:
         if mono - self._last_daily_check >= self.policy.daily_check_seconds:
             self._last_daily_check = mono
             if self._daily is None or self._daily.done():
-                day = daily_run_day(self.clock())
-                if not await self.services.locks.is_finished(daily_lock_id(day)):
+                latest = await self.services.locks.daily_runs(1)
+                day = daily_run_to_attempt(self.clock(), latest[0] if latest else None)
+                if day is not None:
                     # Its own task: a long full run must not stall the queue behind it.
                     self._daily = asyncio.create_task(self._run_daily(day))
         if mono - self._last_beat >= self.policy.heartbeat_seconds:

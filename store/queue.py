@@ -22,6 +22,8 @@ from domain.queue import Job, JobStatus, QueueDepth
 from store.database import Collections, Store, utc
 
 _ACTIVE = [JobStatus.PENDING.value, JobStatus.RUNNING.value]
+#: candidate queries per claim when concurrent workers keep taking the candidates first
+_CLAIM_ROUNDS = 3
 
 
 def job_from_doc(d: dict[str, Any]) -> Job:
@@ -64,24 +66,43 @@ class QueueRepository:
 
     # --- workers --------------------------------------------------------------------------
 
-    async def claim(self, owner: str, now: datetime, lease_until: datetime, *,
-                    due_only: bool = True) -> Job | None:
-        """Take the most urgent due job (or one whose lease expired) for ``owner``, atomically.
+    async def claim(self, owner: str, now: datetime, lease_until: datetime, size: int = 1, *,
+                    due_only: bool = True) -> list[Job]:
+        """Take up to ``size`` jobs for ``owner``: first those whose lease expired (their
+        worker died), then due pending ones, highest priority first, then earliest due.
 
-        Highest priority first, then earliest due. ``due_only=False`` drains pending work
-        regardless of its due time (``processSegmentQueue``, ``--drain``).
+        Each job is taken by its own atomic find-and-modify on its id and status, so two
+        workers racing for the same candidates each get a job at most once; the loser simply
+        moves on to the next candidate. ``due_only=False`` drains pending work regardless of
+        its due time (``processSegmentQueue``, ``--drain``).
         """
         pending: dict[str, Any] = {"status": JobStatus.PENDING.value}
         if due_only:
             pending["due_at"] = {"$lte": now}
         expired = {"status": JobStatus.RUNNING.value, "lease_expires_at": {"$lt": now}}
-        doc = await self._jobs.find_one_and_update(
-            {"$or": [pending, expired]},
-            {"$set": {"status": JobStatus.RUNNING.value, "lease_owner": owner,
-                      "lease_expires_at": lease_until, "started_at": now},
-             "$unset": {"pending_key": ""}, "$inc": {"attempts": 1}},
-            sort=[("priority", -1), ("due_at", 1)], return_document=ReturnDocument.AFTER)
-        return job_from_doc(doc) if doc else None
+        take = {"$set": {"status": JobStatus.RUNNING.value, "lease_owner": owner,
+                         "lease_expires_at": lease_until, "started_at": now},
+                "$unset": {"pending_key": ""}, "$inc": {"attempts": 1}}
+        claimed: list[Job] = []
+        for query in (expired, pending):
+            for _ in range(_CLAIM_ROUNDS):
+                wanted = size - len(claimed)
+                if wanted <= 0:
+                    return claimed
+                # Over-fetch: candidates a concurrent worker takes first are skipped.
+                cursor = self._jobs.find(query, {"_id": 1}).sort(
+                    [("priority", -1), ("due_at", 1)]).limit(wanted * 2)
+                candidates = [d["_id"] async for d in cursor]
+                for job_id in candidates:
+                    if len(claimed) >= size:
+                        break
+                    doc = await self._jobs.find_one_and_update(
+                        {"_id": job_id, **query}, take, return_document=ReturnDocument.AFTER)
+                    if doc is not None:
+                        claimed.append(job_from_doc(doc))
+                if len(candidates) < wanted * 2:
+                    break  # the query is exhausted
+        return claimed
 
     async def claim_pending(self, job_id: str, owner: str, now: datetime,
                             lease_until: datetime) -> Job | None:
@@ -104,11 +125,15 @@ class QueueRepository:
             {"$set": {"lease_expires_at": lease_until}})
         return int(result.matched_count)
 
-    async def complete(self, job: Job, owner: str) -> bool:
-        """Remove a finished job; ``False`` when ``owner`` lost its lease meanwhile."""
-        result = await self._jobs.delete_one({"_id": _oid(job.id), "lease_owner": owner,
-                                              "status": JobStatus.RUNNING.value})
-        return bool(result.deleted_count)
+    async def complete(self, jobs: Sequence[Job], owner: str) -> int:
+        """Remove finished jobs (one call); a job whose lease ``owner`` lost meanwhile stays
+        with its new holder. Returns how many were removed."""
+        if not jobs:
+            return 0
+        result = await self._jobs.delete_many({"_id": {"$in": [_oid(j.id) for j in jobs]},
+                                               "lease_owner": owner,
+                                               "status": JobStatus.RUNNING.value})
+        return int(result.deleted_count)
 
     async def retry(self, job: Job, owner: str, error: str, due_at: datetime,
                     now: datetime) -> None:

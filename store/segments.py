@@ -142,10 +142,12 @@ class SegmentRepository:
         result = await self._segments.update_one({"_id": key, "v": current}, update)
         return bool(result.matched_count)
 
-    async def confirm(self, viewer_id: str, creator_id: str, transition_id: str) -> None:
-        """Drop a delivered change from the pair's outbox."""
-        await self._segments.update_one({"_id": pair_id(viewer_id, creator_id)},
-                                        {"$pull": {"outbox": {"id": transition_id}}})
+    async def confirm(self, delivered: Sequence[tuple[PairKey, str]]) -> None:
+        """Drop delivered changes ((pair, change id) ...) from their outboxes, in one call."""
+        if delivered:
+            await self._segments.update_many(
+                {"_id": {"$in": list({pair_id(v, c) for (v, c), _ in delivered})}},
+                {"$pull": {"outbox": {"id": {"$in": [t for _, t in delivered]}}}})
 
     async def undelivered(self, older_than: datetime, limit: int) -> list[TransitionRecord]:
         """Changes written before ``older_than`` and never confirmed (their writer died)."""

@@ -15,7 +15,7 @@ import api.app
 from api.app import create_app
 from services.daily import DailyRun
 from store.database import Collections, Store
-from tests.conftest import codes
+from tests.conftest import SECRET, codes
 from tests.helpers import my_segment, send
 
 V, C = "viewer-1", "creator-1"
@@ -288,3 +288,23 @@ def test_the_inline_worker_defaults_to_the_embedded_store(settings):
                                        "mongodb_url": None}).inline_worker is True
     assert settings.model_copy(update={"audience_inline_worker": None,
                                        "mongodb_url": "mongodb://db"}).inline_worker is False
+
+
+# --- the command line ---------------------------------------------------------------------
+
+def test_the_worker_command_needs_a_store_it_can_share(monkeypatch, capsys):
+    from api.cli import main
+
+    monkeypatch.delenv("MONGODB_URL", raising=False)
+    assert main(["worker", "--once"]) == 2
+    assert "MONGODB_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["0", "1001"])
+def test_the_worker_command_bounds_its_batch(monkeypatch, capsys, size):
+    from api.cli import main
+
+    monkeypatch.setenv("MONGODB_URL", "mongodb://127.0.0.1:1")  # refused before connecting
+    monkeypatch.setenv("AUDIENCE_JWT_SECRET", SECRET)
+    assert main(["worker", "--once", "--batch-size", size]) == 2
+    assert "--batch-size" in capsys.readouterr().err

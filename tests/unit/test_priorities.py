@@ -20,8 +20,11 @@ from domain.priorities import (
 )
 from domain.queue import (
     SPEND_RETENTION_DAYS,
+    DailyRunRecord,
+    RunStatus,
     backoff,
     daily_run_day,
+    daily_run_to_attempt,
     next_daily_run,
     percentile,
 )
@@ -149,3 +152,26 @@ def test_percentiles_by_nearest_rank():
     values = [float(n) for n in range(1, 101)]
     assert percentile(values, 0.5) == 50.0 and percentile(values, 0.95) == 95.0
     assert percentile([], 0.5) is None and percentile([3.0], 0.95) == 3.0
+
+
+def _run(day: date, status: RunStatus) -> DailyRunRecord:
+    return DailyRunRecord(day=day, status=status, owner="w",
+                          started_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(("now", "latest", "expected"), [
+    # a finished run for the due day: nothing to do
+    (datetime(2026, 11, 27, 9, 0, tzinfo=UTC), _run(date(2026, 11, 27), RunStatus.FINISHED),
+     None),
+    # yesterday's run is the last on record: today's is due (a missed run is caught up)
+    (datetime(2026, 11, 27, 9, 0, tzinfo=UTC), _run(date(2026, 11, 26), RunStatus.FINISHED),
+     date(2026, 11, 27)),
+    # today's run is running or failed: try (the lock decides takeover or retry)
+    (datetime(2026, 11, 27, 9, 0, tzinfo=UTC), _run(date(2026, 11, 27), RunStatus.RUNNING),
+     date(2026, 11, 27)),
+    # a store with no run on record: only close after 02:00, else wait for the next one
+    (datetime(2026, 11, 27, 2, 30, tzinfo=UTC), None, date(2026, 11, 27)),
+    (datetime(2026, 11, 27, 9, 0, tzinfo=UTC), None, None),
+])
+def test_which_daily_run_a_worker_attempts(now, latest, expected):
+    assert daily_run_to_attempt(now, latest) == expected
