@@ -56,3 +56,18 @@ class IsAdmin(_RoleGate):
 
 class IsCreatorOrAdmin(_RoleGate):
     roles = frozenset({Role.CREATOR, Role.ADMIN})
+
+
+class IsThisCreatorOrAdmin(BasePermission):
+    """An admin, or a creator reading their own audience: the field's ``creatorId`` argument
+    must be the token's ``sub`` (contract §5). Viewers, services, the safety team and every
+    other creator are refused."""
+
+    message = "Only that creator, or an admin, may read a creator's audience."
+    error_extensions: ClassVar[dict[str, Any]] = {"code": FORBIDDEN}
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        principal = require_principal(info.context)
+        if Role.ADMIN in principal.roles:
+            return True
+        return Role.CREATOR in principal.roles and kwargs.get("creator_id") == principal.sub

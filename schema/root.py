@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from schema.context import Info
 from schema.discovery_fields import DiscoveryMutations, DiscoveryQueries
 from schema.event_mutations import EventMutations
+from schema.insights_fields import InsightsQueries
 from schema.me import Me
 from schema.permissions import IsAuthenticated, require_principal
 from schema.queue_fields import QueueMutations, QueueQueries
@@ -19,7 +20,7 @@ from schema.segment_fields import SegmentMutations, SegmentQueries
 
 
 @strawberry.type
-class Query(SegmentQueries, DiscoveryQueries, QueueQueries):
+class Query(SegmentQueries, DiscoveryQueries, InsightsQueries, QueueQueries):
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="The signed-in user.")
     def me(self, info: Info) -> Me:

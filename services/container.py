@@ -10,6 +10,7 @@ from domain.queue import QueuePolicy
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
 from services.ingest import Ingestion
+from services.insights import InsightsService
 from services.jobs import JobRunner
 from services.scheduling import PriorityScheduler
 from services.segments import SegmentService, SegmentTransition, utc_now
@@ -18,10 +19,13 @@ from store.configuration import ConfigurationRepository
 from store.database import Store
 from store.ledger import EventLedger
 from store.locks import LockRepository, WorkerRegistry
+from store.performance import PerformanceRepository
 from store.queue import QueueRepository
+from store.releases import ReleaseRepository
 from store.risk import RiskRepository
 from store.rollups import RollupRepository
 from store.segments import SegmentRepository
+from store.snapshots import SnapshotRepository
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Services:
     freshness: Freshness
     locks: LockRepository
     workers: WorkerRegistry
+    #: creator audience insights: releases fed by transitions, the dashboard's reads
+    insights: InsightsService
     #: steps `audience rebuild` runs after the rollups, in order (segments, aggregates, ...)
     rebuild_stages: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -73,6 +79,10 @@ class Services:
         segments.on_transition(
             move_aggregate, confirmed=forget_change,
             relevant=lambda change: bool(transition_delta(change.before, change.after)))
+        insights = InsightsService(aggregates, ReleaseRepository(store),
+                                   SnapshotRepository(store), PerformanceRepository(store))
+        segments.on_transition(insights.on_transition, confirmed=insights.on_confirmed,
+                               relevant=insights.relevant)
         freshness = Freshness(queue, jobs, policy, utc_now)
         discovery = DiscoveryService.wire(store, rollups=rollups, configuration=configuration,
                                           segments=segments, aggregates=aggregates,
@@ -81,9 +91,13 @@ class Services:
                        configuration=configuration, segments=segments, aggregates=aggregates,
                        discovery=discovery, queue=queue, queue_policy=policy, jobs=jobs,
                        freshness=freshness,
-                       locks=LockRepository(store), workers=WorkerRegistry(store))
+                       locks=LockRepository(store), workers=WorkerRegistry(store),
+                       insights=insights)
         services.rebuild_stages.append(services._rebuild_segments)
         services.rebuild_stages.append(discovery.rebuild_index)
+        # Releases sit out the rebuild's replay and are re-anchored on the result.
+        services.rebuild_stages.insert(0, insights.pause_releases)
+        services.rebuild_stages.append(insights.rebase_releases)
         return services
 
     async def _rebuild_segments(self) -> None:

@@ -1,0 +1,79 @@
+"""``CreatorAudienceInsights``: what a creator (or an admin) reads of an audience (contract §5).
+
+Below the privacy floor the aggregates are withheld without an error: ``withheld`` is true,
+``withheldReason`` says why, the sections are null and the lists empty, so a client reads the
+same shape either way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.insights.labels import SegmentKind
+from domain.insights.messaging import suggest
+from domain.insights.performance import DEFAULT_DAYS
+from domain.insights.recommendations import recommend
+from resolvers import insights as r
+from schema.audience import AudienceBreakdown, AudienceOverview, PrivacyPolicy, TopSegment
+from schema.context import Info
+from schema.growth import AudienceGrowth
+from schema.insight_enums import SegmentType
+from schema.recommendations import MessagingSuggestion, Recommendations
+from schema.segment_performance import SegmentPerformance
+from services.insights import ReleasedAudience
+
+
+@strawberry.type(description="A creator's audience in aggregate — never an individual.")
+class CreatorAudienceInsights:
+    _audience: strawberry.Private[ReleasedAudience]
+    creator_id: strawberry.ID
+    withheld: bool = strawberry.field(
+        description="True when the audience is below the privacy floor; the sections are then "
+                    "null or empty.")
+    withheld_reason: str | None
+    as_of: datetime | None = strawberry.field(
+        description="When these figures were last updated (they move in batches of viewers).")
+    revenue_as_of: datetime | None
+    privacy: PrivacyPolicy
+    overview: AudienceOverview | None
+    breakdown: AudienceBreakdown | None
+
+    @strawberry.field(description="The largest combined segments shown, by rounded count.")
+    def top_segments(self, limit: int | None = r.DEFAULT_TOP_SEGMENTS) -> list[TopSegment]:
+        return [TopSegment.from_domain(s) for s in r.top_segments(self._audience, limit)]
+
+    @strawberry.field(description="Strategy, tips and opportunities, with their trace.")
+    def recommendations(self) -> Recommendations | None:
+        view = self._audience.view
+        return None if view.withheld else Recommendations.from_domain(recommend(view))
+
+    @strawberry.field(description="Change over 7 and 30 days, from the daily snapshots.")
+    async def growth(self, info: Info) -> AudienceGrowth | None:
+        windows = await r.growth(info, self._audience)
+        return AudienceGrowth.from_domain(windows) if windows is not None else None
+
+    @strawberry.field(description="Message themes for the segments that dominate.")
+    def messaging(self) -> list[MessagingSuggestion]:
+        return [MessagingSuggestion.from_domain(s) for s in suggest(self._audience.view)]
+
+    @strawberry.field(description="Impressions → interactions → conversions of one segment "
+                                  "against the whole audience, over whole days.")
+    async def segment_performance(self, info: Info, segment_type: SegmentType,
+                                  segment_value: str, days: int | None = DEFAULT_DAYS
+                                  ) -> SegmentPerformance:
+        return SegmentPerformance.from_domain(await r.segment_performance(
+            info, self._audience, SegmentKind(segment_type), segment_value, days))
+
+    @classmethod
+    def from_domain(cls, a: ReleasedAudience) -> CreatorAudienceInsights:
+        view = a.view
+        shown = not view.withheld
+        return cls(_audience=a, creator_id=strawberry.ID(view.creator_id),
+                   withheld=view.withheld, withheld_reason=view.withheld_reason,
+                   as_of=a.as_of if shown else None,
+                   revenue_as_of=a.revenue_as_of if shown else None,
+                   privacy=PrivacyPolicy.current(),
+                   overview=AudienceOverview.from_domain(view) if shown else None,
+                   breakdown=AudienceBreakdown.from_domain(view) if shown else None)

@@ -1,0 +1,19 @@
+"""Root field for creator insights (contract §5), guarded by the creator-or-admin permission."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import insights as r
+from schema.context import Info
+from schema.insights import CreatorAudienceInsights
+from schema.permissions import IsThisCreatorOrAdmin
+
+
+@strawberry.type
+class InsightsQueries:
+    @strawberry.field(permission_classes=[IsThisCreatorOrAdmin],
+                      description="A creator's audience in aggregate: that creator, or admin.")
+    async def creator_audience(self, info: Info, creator_id: strawberry.ID
+                               ) -> CreatorAudienceInsights | None:
+        return CreatorAudienceInsights.from_domain(await r.creator_audience(info, creator_id))

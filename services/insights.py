@@ -1,0 +1,204 @@
+"""Creator audience insights: releases fed by segment transitions, and what a creator reads.
+
+Write side: every segment transition's delta is held back per viewer in the creator's release
+document, and a release is cut when ``domain.insights.releases`` allows it (≥ 10 distinct
+viewers changed). Read side: one document read — the last release — turned into the
+privacy-safe view; growth adds two indexed snapshot reads, segment performance one ``$in`` read.
+Nothing on the request path scans segments, so the cost does not depend on the audience size.
+
+``snapshot_aggregates(services, day)`` is the daily job's entry point (the worker calls it at
+02:00 UTC): one snapshot of each creator's *released* aggregate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from domain.insights.aggregates import CreatorAggregate, transition_delta
+from domain.insights.growth import (
+    GROWTH_WINDOWS,
+    SNAPSHOT_TOLERANCE_DAYS,
+    GrowthWindow,
+    compare,
+    no_history,
+)
+from domain.insights.labels import SegmentKind, keys
+from domain.insights.performance import (
+    PerformanceTotals,
+    SegmentPerformance,
+    check_query,
+    report,
+    window,
+)
+from domain.insights.releases import Family, cells_of, flat, plan_release, rebase
+from domain.insights.view import AudienceView, audience_view
+from services.segments import SegmentTransition
+from store.aggregates import AggregateRepository
+from store.performance import PerformanceRepository
+from store.releases import ReleaseRepository, StoredRelease
+from store.snapshots import SnapshotRepository
+
+if TYPE_CHECKING:
+    from services.container import Services
+
+log = logging.getLogger("audience.insights")
+Clock = Callable[[], datetime]
+
+#: compare-and-swap attempts before a release is left to the next writer or reader
+MAX_RELEASE_ATTEMPTS = 5
+#: redelivery marks older than this are dropped by the daily job (far beyond any lease)
+STALE_MARK_AGE = timedelta(days=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ReleasedAudience:
+    """What a creator reads: the view of the last release, and when it was cut."""
+
+    view: AudienceView
+    as_of: datetime | None
+    revenue_as_of: datetime | None
+
+
+class InsightsService:
+    def __init__(self, aggregates: AggregateRepository, releases: ReleaseRepository,
+                 snapshots: SnapshotRepository, performance: PerformanceRepository,
+                 clock: Clock = utc_now) -> None:
+        self.aggregates = aggregates
+        self.releases = releases
+        self.snapshots = snapshots
+        self.performance_repo = performance
+        self.clock = clock
+        self._paused = False
+
+    # --- write side -------------------------------------------------------------------------
+    @staticmethod
+    def relevant(change: SegmentTransition) -> bool:
+        """Only changes that move the creator's counters matter here."""
+        return bool(transition_delta(change.before, change.after))
+
+    async def on_transition(self, change: SegmentTransition) -> None:
+        """Hold the change back under its viewer; release if enough viewers have changed."""
+        if self._paused:
+            return
+        delta = transition_delta(change.before, change.after)
+        if not delta:
+            return
+        after = change.after
+        stored = await self.releases.record(after.creator_id, after.viewer_id, delta,
+                                            change.id, after.last_updated)
+        if stored is not None:
+            await self._settle(stored)
+
+    async def on_confirmed(self, change: SegmentTransition) -> None:
+        await self.releases.forget(change.after.creator_id, change.id)
+
+    async def _settle(self, stored: StoredRelease) -> None:
+        """Cut the release ``stored`` allows, if any. A lost compare-and-swap means another
+        change was recorded meanwhile, and its writer settles the newer state."""
+        plan = plan_release(stored.state)
+        if plan is not None:
+            await self.releases.commit(stored.creator_id, stored.version, plan.state,
+                                       plan.families, self.clock())
+
+    # --- read side --------------------------------------------------------------------------
+    async def released(self, creator_id: str) -> StoredRelease | None:
+        """The creator's release document (created from the live aggregate for an audience
+        that predates release tracking: there is no earlier release to difference against)."""
+        stored = await self.releases.get(creator_id)
+        if stored is not None:
+            return stored
+        live = await self.aggregates.get(creator_id)
+        cells = cells_of(live)
+        if not cells:
+            return None
+        return await self.releases.initialise(creator_id, cells, self.clock())
+
+    async def audience(self, creator_id: str) -> ReleasedAudience:
+        stored = await self.released(creator_id)
+        aggregate = stored.aggregate if stored else CreatorAggregate(creator_id=creator_id)
+        return ReleasedAudience(audience_view(aggregate),
+                                stored.released_at[Family.COUNTS] if stored else None,
+                                stored.released_at[Family.REVENUE] if stored else None)
+
+    async def growth(self, view: AudienceView) -> tuple[GrowthWindow, ...]:
+        """The current release against the snapshots 7 and 30 days back."""
+        today = self.clock().date()
+        out = []
+        for days in GROWTH_WINDOWS:
+            found = await self.snapshots.nearest(view.creator_id, today - timedelta(days=days),
+                                                 SNAPSHOT_TOLERANCE_DAYS)
+            out.append(compare(days, view, audience_view(found[1]), found[0]) if found
+                       else no_history(days))
+        return tuple(out)
+
+    async def performance(self, view: AudienceView, kind: SegmentKind, value: str,
+                          days: int) -> SegmentPerformance:
+        """Raises ``InvalidPerformanceQuery`` for a value the kind does not have."""
+        check_query(kind, value, days)
+        today = self.clock().date()
+        totals = await self.performance_repo.totals(view.creator_id, kind.value, keys(kind),
+                                                    window(today, days))
+        baseline = sum(totals.values(), start=PerformanceTotals())
+        return report(kind, value, days, today, totals[value], baseline,
+                      audience_withheld=view.withheld_reason,
+                      segment_shown=view.cell(kind, value) is not None)
+
+    # --- rebuild and the daily job ------------------------------------------------------------
+    async def pause_releases(self) -> None:
+        """Rebuild stage (first): the rebuild replays every viewer as new; those replays are
+        not changes a creator has not seen, so they must not fill anyone's pending batch."""
+        self._paused = True
+
+    async def rebase_releases(self) -> None:
+        """Rebuild stage (last): re-anchor every release on the rebuilt aggregates, then resume.
+
+        What was published stays published and what was pending stays pending; any difference
+        the rebuild introduced is carried into the next release, counting as no viewer.
+        """
+        try:
+            live = {d["_id"]: flat({k: v for k, v in d.items() if k != "_id"})
+                    for d in await self.aggregates.snapshot()}
+            ids = set(live)
+            ids.update([c async for c in self.releases.creator_ids()])
+            for creator_id in sorted(ids):
+                for _ in range(MAX_RELEASE_ATTEMPTS):
+                    stored = await self.releases.get(creator_id)
+                    if stored is None:
+                        break  # never released: the first read initialises it from live
+                    state = rebase(stored.state, live.get(creator_id, {}))
+                    if await self.releases.commit(creator_id, stored.version, state, (),
+                                                  self.clock()):
+                        break
+        finally:
+            self._paused = False
+
+    async def snapshot_all(self, day: date) -> int:
+        """Snapshot every creator's released aggregate for ``day``; returns how many."""
+        written = 0
+        async for creator_id in self.releases.creator_ids():
+            stored = await self.releases.get(creator_id)
+            if stored is None:
+                continue
+            await self.snapshots.put(stored.aggregate, day, self.clock())
+            written += 1
+        dropped = await self.releases.forget_stale(self.clock() - STALE_MARK_AGE)
+        if dropped:
+            log.warning("dropped stale release marks", extra={"marks": dropped})
+        return written
+
+
+async def snapshot_aggregates(services: Services, day: date) -> int:
+    """Write one daily snapshot per creator into ``aggregate_snapshots``; returns how many.
+
+    Called by the daily 02:00 UTC run. Growth compares releases with these snapshots, so they
+    hold the released aggregate, not the live counters (see ``domain.insights.privacy``).
+    """
+    return await services.insights.snapshot_all(day)

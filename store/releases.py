@@ -1,0 +1,147 @@
+"""``audience_releases``: per creator, the released aggregate and the changes held back.
+
+One document per creator::
+
+    {_id: creator_id, version, published: {<cells>}, pending: {<viewer key>: {<cells>}},
+     carry: {<cells>}, released_at: {counts, revenue}, epoch: {counts, revenue},
+     applied: {<change id>: at}}
+
+``record`` adds one transition's delta under its viewer in a single atomic update that also
+bumps ``version`` and marks the change id (a redelivered change finds the mark and moves
+nothing). ``commit`` replaces published / pending / carry only if ``version`` is still the one
+read (compare-and-swap), so a release can never drop a change recorded in between. The rules
+(when to release, what moves) are ``domain.insights.releases``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from domain.insights.aggregates import CreatorAggregate
+from domain.insights.releases import Cells, Family, ReleaseState, flat, nested
+from store.aggregates import aggregate_from_doc
+from store.database import Collections, Store, utc
+
+APPLIED = "applied"
+
+
+def viewer_key(viewer_id: str) -> str:
+    """A field-name-safe key for a viewer (ids may hold ``.``, which Mongo paths split on)."""
+    return viewer_id.encode().hex()
+
+
+@dataclass(frozen=True)
+class StoredRelease:
+    creator_id: str
+    state: ReleaseState
+    version: int
+    released_at: Mapping[Family, datetime | None]
+
+    @property
+    def aggregate(self) -> CreatorAggregate:
+        """The released aggregate, as the live one is read."""
+        return aggregate_from_doc({"_id": self.creator_id, **nested(self.state.published)})
+
+
+def release_from_doc(d: Mapping[str, Any]) -> StoredRelease:
+    when = d.get("released_at") or {}
+    return StoredRelease(
+        creator_id=d["_id"],
+        state=ReleaseState(published=flat(d.get("published") or {}),
+                           pending={k: flat(v) for k, v in (d.get("pending") or {}).items()},
+                           carry=flat(d.get("carry") or {})),
+        version=int(d.get("version", 0)),
+        released_at={f: utc(when.get(f.value)) for f in Family})
+
+
+class ReleaseRepository:
+    def __init__(self, store: Store) -> None:
+        self._releases = store.collection(Collections.AUDIENCE_RELEASES)
+
+    async def record(self, creator_id: str, viewer_id: str, delta: Cells, change_id: str,
+                     at: datetime) -> StoredRelease | None:
+        """Hold ``delta`` back under the viewer; ``None`` when this change was recorded before."""
+        update: dict[str, Any] = {"$inc": {"version": 1, **{
+            f"pending.{viewer_key(viewer_id)}.{cell}": n for cell, n in delta.items()}}}
+        if not change_id:
+            found = await self._releases.find_one_and_update(
+                {"_id": creator_id}, update, upsert=True, return_document=ReturnDocument.AFTER)
+            return release_from_doc(found)
+        unseen = {"_id": creator_id, f"{APPLIED}.{change_id}": {"$exists": False}}
+        update["$set"] = {f"{APPLIED}.{change_id}": at}
+        try:
+            found = await self._releases.find_one_and_update(
+                unseen, update, upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            # The mark is there (recorded before), or a concurrent first write created the
+            # document; only the second case still needs recording.
+            found = await self._releases.find_one_and_update(
+                unseen, update, return_document=ReturnDocument.AFTER)
+        return release_from_doc(found) if found else None
+
+    async def forget(self, creator_id: str, change_id: str) -> None:
+        """Drop the mark of a confirmed change (it can no longer be redelivered)."""
+        if change_id:
+            await self._releases.update_one({"_id": creator_id},
+                                            {"$unset": {f"{APPLIED}.{change_id}": ""}})
+
+    async def forget_stale(self, before: datetime) -> int:
+        """Drop marks left by writers that died between recording and confirming."""
+        dropped = 0
+        async for d in self._releases.find({APPLIED: {"$exists": True, "$ne": {}}},
+                                           {APPLIED: 1}):
+            stale = [k for k, at in (d.get(APPLIED) or {}).items()
+                     if at is None or utc(at) < before]
+            if stale:
+                await self._releases.update_one(
+                    {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
+                dropped += len(stale)
+        return dropped
+
+    async def commit(self, creator_id: str, version: int, state: ReleaseState,
+                     families: tuple[Family, ...], now: datetime) -> bool:
+        """Store ``state`` if nothing was recorded since ``version`` was read."""
+        update: dict[str, Any] = {"$set": {
+            "published": nested(state.published), "carry": nested(state.carry),
+            "pending": {k: nested(v) for k, v in state.pending.items()},
+            **{f"released_at.{f.value}": now for f in families}}}
+        if families:
+            update["$inc"] = {f"epoch.{f.value}": 1 for f in families}
+        result = await self._releases.update_one({"_id": creator_id, "version": version},
+                                                 update)
+        return bool(result.matched_count)
+
+    async def initialise(self, creator_id: str, published: Cells, now: datetime
+                         ) -> StoredRelease:
+        """First release of an audience that predates release tracking (no-op if tracked)."""
+        try:
+            await self._releases.update_one(
+                {"_id": creator_id},
+                {"$setOnInsert": {"version": 0, "published": nested(published), "pending": {},
+                                  "carry": {}, "released_at": {f.value: now for f in Family},
+                                  "epoch": {f.value: 1 for f in Family}}},
+                upsert=True)
+        except DuplicateKeyError:
+            pass  # created concurrently: theirs stands
+        found = await self.get(creator_id)
+        assert found is not None
+        return found
+
+    async def get(self, creator_id: str) -> StoredRelease | None:
+        found = await self._releases.find_one({"_id": creator_id}, {APPLIED: 0})
+        return release_from_doc(found) if found else None
+
+    async def creator_ids(self) -> AsyncIterator[str]:
+        async for d in self._releases.find({}, {"_id": 1}).sort("_id", 1):
+            yield d["_id"]
+
+    async def all(self) -> list[StoredRelease]:
+        """Every release document (tests and rebuild checks)."""
+        return [release_from_doc(d) async for d in
+                self._releases.find({}, {APPLIED: 0}).sort("_id", 1)]
