@@ -97,7 +97,7 @@ class ReleaseRepository:
         async for d in self._releases.find({APPLIED: {"$exists": True, "$ne": {}}},
                                            {APPLIED: 1}):
             stale = [k for k, at in (d.get(APPLIED) or {}).items()
-                     if at is None or utc(at) < before]
+                     if (when := utc(at)) is None or when < before]
             if stale:
                 await self._releases.update_one(
                     {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})

@@ -101,8 +101,10 @@ def _floor(part: PerformanceTotals, whole: PerformanceTotals) -> PerformanceTota
 
 def _alone(total: PerformanceTotals) -> PerformanceTotals:
     """The baseline's counts that reach the floor (they stand for the whole audience)."""
-    return PerformanceTotals(*(n if enough(n) else 0 for n in (
-        total.impressions, total.interactions, total.conversions)), total.revenue_tokens)
+    def keep(n: int) -> int:
+        return n if enough(n) else 0
+    return PerformanceTotals(keep(total.impressions), keep(total.interactions),
+                             keep(total.conversions), total.revenue_tokens)
 
 
 @dataclass(frozen=True)

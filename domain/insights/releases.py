@@ -148,9 +148,9 @@ def cells_of(aggregate: CreatorAggregate) -> dict[str, int]:
     cells: dict[str, int] = {"total": aggregate.total, "paying": aggregate.paying,
                              "revenue_tokens": aggregate.revenue_tokens}
     for kind in BREAKDOWN_KINDS:
-        for name, table in ((kind, aggregate.counts), (f"{kind}_revenue", aggregate.revenue),
-                            (f"{kind}_paying", aggregate.paying_counts)):
-            cells.update({f"{name}.{k}": int(v) for k, v in table.get(kind, {}).items()})
+        for name, by_kind in ((kind, aggregate.counts), (f"{kind}_revenue", aggregate.revenue),
+                              (f"{kind}_paying", aggregate.paying_counts)):
+            cells.update({f"{name}.{k}": int(v) for k, v in by_kind.get(kind, {}).items()})
     for name, table in (("combo", aggregate.combos), ("combo_revenue", aggregate.combo_revenue),
                         ("combo_paying", aggregate.combo_paying),
                         ("passion", aggregate.passion)):

@@ -206,7 +206,7 @@ def audience_view(aggregate: CreatorAggregate) -> AudienceView:
     passion.sort(key=lambda c: -c.count)
     combo_rows = _rows(COMBO_KIND, aggregate.combos, aggregate.combo_paying,
                           aggregate.combo_revenue, COMBO_KEYS, total, audience_revenue)
-    segments = []
+    segments: list[ShownSegment] = []
     for row in (r for r in combo_rows if r.key != OTHER_KEY):
         budget, intent, proximity = row.key.split("|")
         segments.append(ShownSegment(
