@@ -181,12 +181,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if settings.audience_demo:
             from services.demo import load_demo_world
 
-            if await load_demo_world(services, creators=settings.audience_demo_creators,
-                                     viewers=settings.audience_demo_viewers,
-                                     seed=settings.audience_demo_seed):
-                # Batched work from the load would otherwise wait for its 5-minute or hourly
-                # boundary: the demo is complete (aggregates included) once we say ready.
-                await QueueWorker(services, "demo-loader").drain()
+            await load_demo_world(services, creators=settings.audience_demo_creators,
+                                  viewers=settings.audience_demo_viewers,
+                                  seed=settings.audience_demo_seed)
         worker = start_inline_worker(settings, services)
         log.info("ready", extra={"embedded": active.embedded, "db": settings.mongodb_db,
                                  "inline_worker": worker is not None})
