@@ -125,10 +125,17 @@ class CreatorIndexer:
         self._running: set[str] = set()
         self._again: set[str] = set()
 
-    async def on_transition(self, change: SegmentTransition) -> None:
+    @staticmethod
+    def relevant(change: SegmentTransition) -> bool:
         """A new pair, or a change in the creator's audience counts, moves the card."""
-        delta = transition_delta(change.before, change.after)
-        if change.before is None or any(cell.startswith(_CARD_CELLS) for cell in delta):
+        if change.before is None:
+            return True
+        return any(cell.startswith(_CARD_CELLS)
+                   for cell in transition_delta(change.before, change.after))
+
+    async def on_transition(self, change: SegmentTransition) -> None:
+        """Refresh the card (idempotent: a redelivered change rewrites the same card)."""
+        if self.relevant(change):
             await self.refresh(change.after.creator_id)
 
     async def on_event(self, event: Event) -> None:

@@ -112,7 +112,7 @@ class DiscoveryService:
         pools = CandidatePools(index)
         indexer = CreatorIndexer(index, aggregates, rollups, pools)
         impressions = ImpressionRecorder(ImpressionRepository(store), segments.risk)
-        segments.on_transition(indexer.on_transition)
+        segments.on_transition(indexer.on_transition, relevant=indexer.relevant)
         ingestion.subscribe(indexer.on_event)
         ingestion.subscribe(impressions.on_event)
         return cls(configuration=configuration, rollups=rollups, segments=segments.segments,

@@ -340,7 +340,8 @@ async def test_blocked_viewer_gets_no_ranking_advantage(api, services):
     fresh_row = by_id(cold)["c"]
     assert row["finalScore"] <= fresh_row["finalScore"]
     assert [r["creatorId"] for r in blocked] == [r["creatorId"] for r in cold]
-    assert await flush(api) == len(cold)  # the fresh viewer's only
+    await flush(api)
+    assert await impressions.count_documents({"viewer_id": "fresh"}) == len(cold)
     assert await impressions.count_documents({"viewer_id": "v"}) == served
 
 
@@ -415,10 +416,9 @@ async def test_serving_records_impressions_per_segment_after_flush(api, services
     await record(api, [at("c"), at("v", 0.1)])
     await audience(api, "c", 1)
     await send(api, "transactionCompleted", viewerId="v", creatorId="shop", tokens=21_000)
-    await recommend(api, "v", fields="creatorId")
-    await feed(api, "v", ["c"], fields="creatorId")
-    assert await perf(services, "c") == {}  # buffered, off the request path
-    assert await flush(api) == 3  # c and shop from the recommendation, c from the feed
+    await recommend(api, "v", fields="creatorId")  # c and shop
+    await feed(api, "v", ["c"], fields="creatorId")  # c again
+    await flush(api)  # whatever the background writer has not written yet
     day = datetime.now(UTC).strftime("%Y%m%d")
     docs = await perf(services, "c")
     assert set(docs) == {"budget:HIGH", "intent:CHAT", "proximity:LOCAL"}
@@ -485,7 +485,7 @@ async def test_blocked_viewers_are_never_counted(api, services):
     await block(api, "v")
     await send(api, "chatCompleted", viewerId="v", creatorId="c")
     await recommend(api, "v", fields="creatorId")
-    assert await flush(api) == 0
+    await flush(api)
     [doc] = [d for d in await services.discovery.impressions.repository.performance(["c"])
              if d["segment_type"] == "budget"]
     assert (doc["impressions"], doc["interactions"], doc["conversions"]) == (1, 0, 0)
