@@ -145,8 +145,8 @@ class SegmentService:
             if conflicts >= MAX_WRITE_CONFLICTS:
                 raise ConcurrentUpdateError(f"{len(raced)} pairs kept changing underneath")
             again = await self._recompute_batch([keys[i] for i in raced], now, conflicts + 1)
-            for i, segment in zip(raced, again, strict=True):
-                results[i] = segment
+            for i, fresh in zip(raced, again, strict=True):
+                results[i] = fresh
         return results
 
     async def _write(self, segment: AudienceSegment, stored: StoredSegment | None,
