@@ -72,7 +72,7 @@ async def segment_recommendations(info: Info, limit: int | None,
     return [RankedCreator.from_domain(s, i) for i, s in enumerate(ranking.ranked, 1)]
 
 
-async def filter_discovery_feed(info: Info, candidates: list[str],
+async def filter_discovery_feed(info: Info, candidates: Sequence[str],
                                 context: DiscoveryContext | None) -> list[RankedCreator]:
     viewer = require_principal(info.context).sub
     ids = _ids("candidates", candidates)
@@ -81,7 +81,7 @@ async def filter_discovery_feed(info: Info, candidates: list[str],
     return [RankedCreator.from_domain(s, i) for i, s in enumerate(ranking.ranked, 1)]
 
 
-async def reorder_discovery_queue(info: Info, creator_ids: list[str]) -> list[str]:
+async def reorder_discovery_queue(info: Info, creator_ids: Sequence[str]) -> list[str]:
     viewer = require_principal(info.context).sub
     return await info.context.services.discovery.reorder(viewer,
                                                          _ids("creatorIds", creator_ids))
