@@ -40,9 +40,10 @@ adds its percentage; a creator matching all three gets × 1.95.
 Shares come from the creator aggregates only (never from an individual) and only from an
 audience of at least ``AUDIENCE_FLOOR`` viewers.
 
-BLOCKED viewers get no ranking advantage: they are ranked exactly like a viewer with no history
-and no interests at the same place — base + proximity only, boost × 1.0 — so they never rank a
-creator above where a NORMAL viewer without history would. WATCH changes nothing here.
+BLOCKED viewers get no ranking advantage: only the base and the proximity weight apply (no
+budget, intent or passion weight, even from their profile), the boost is × 1.0, and creators
+they already know join no candidate pool of theirs. So they never score a creator above what a
+NORMAL viewer with no history at the same place would. WATCH changes nothing here.
 Ranking never reads or changes a price.
 """
 
