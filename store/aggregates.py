@@ -87,12 +87,15 @@ class AggregateRepository:
         return found or CreatorAggregate(creator_id=creator_id)
 
     async def snapshot(self) -> list[dict[str, Any]]:
-        """Every aggregate document with zero cells dropped (to compare two states)."""
+        """Every aggregate with zero cells dropped, and creators whose counters are all zero
+        left out (a rebuild never creates those), to compare two states."""
         def strip(value: Any) -> Any:
             if isinstance(value, dict):
                 return {k: strip(v) for k, v in value.items() if strip(v) not in (0, {})}
             return value
-        return [strip(d) async for d in self._aggregates.find({}, {APPLIED: 0}).sort("_id", 1)]
+        stripped = [strip(d) async for d in
+                    self._aggregates.find({}, {APPLIED: 0}).sort("_id", 1)]
+        return [d for d in stripped if set(d) != {"_id"}]
 
     async def clear(self) -> None:
         await self._aggregates.delete_many({})
