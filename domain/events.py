@@ -162,9 +162,10 @@ def camel(name: str) -> str:
 
 
 def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """UTC, truncated to whole milliseconds: the precision MongoDB stores, so an event replayed
+    from the ledger carries exactly the instant it carried when it was first rolled up."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def _check_id(name: str, value: Any) -> str:

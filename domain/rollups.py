@@ -115,14 +115,16 @@ def rollup_update(event: Event) -> RollupUpdate:
         case EventType.CHAT_MESSAGE_SENT:
             pair |= {"messages_sent": 1, "message_chars": f["message_length"]}
         case EventType.CALL_COMPLETED:
-            pair |= {"call_minutes": f["duration_minutes"],
+            # Fractional amounts are counted as whole milliseconds: integer sums do not depend
+            # on arrival order, so a rebuild reproduces them exactly (float sums would not).
+            pair |= {"call_ms": round(f["duration_minutes"] * 60_000),
                      f"calls_{f['call_type'].value.lower()}": 1}
         case EventType.MEETING_COMPLETED:
             pair["meetings_completed"] = 1
         case EventType.EVENT_ATTENDED:
             pair["events_attended"] = 1
         case EventType.PROFILE_VIEWED:
-            pair |= {"profile_views": 1, "dwell_seconds": f["dwell_seconds"],
+            pair |= {"profile_views": 1, "dwell_ms": round(f["dwell_seconds"] * 1000),
                      f"visit_days.{day_key(at)}": 1, f"visit_weeks.{week_key(at)}": 1}
         case EventType.MEDIA_LIKED:
             pair["likes"] = 1

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -41,10 +40,10 @@ CREATORS = ("c0", "c1")
 
 ids = st.sampled_from(("x1", "x2", "x3"))
 tokens = st.integers(1, 50_000)
-#: whole milliseconds: what MongoDB (and mongomock) can store; see the xfail test below
-moments = st.integers(0, HISTORY_MS).map(lambda ms: NOW - timedelta(milliseconds=ms))
-#: quarters are exact in binary, so their sums do not depend on the order; see the xfail below
-quarters = st.integers(0, 5760).map(lambda n: n / 4)
+#: any microsecond: parse_event truncates to the milliseconds MongoDB stores
+moments = st.integers(0, HISTORY_MS * 1000).map(lambda us: NOW - timedelta(microseconds=us))
+#: any decimal amount: fractional counters are summed as whole milliseconds
+quarters = st.floats(0, 1440, allow_nan=False, allow_infinity=False)
 coordinate = st.integers(-89_999, 89_999).map(lambda n: n / 1000)
 tags = st.lists(st.sampled_from(("music", "Music", "travel", " yoga ", "gaming", "art")),
                 max_size=5)
@@ -127,10 +126,6 @@ def test_rebuilding_from_the_ledger_reproduces_the_incremental_rollups(stream):
     assert rebuilt == incremental
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "parse_event keeps microseconds but MongoDB stores milliseconds: incremental rollups order "
-    "profile facts by the received instant, a rebuild by the stored one (fix: truncate "
-    "occurred_at to whole milliseconds in domain.events.parse_event)"))
 def test_rebuild_is_exact_for_sub_millisecond_times():
     """Clients may send sub-millisecond times. Within one millisecond, the later of two
     locations wins incrementally, while a rebuild sees equal times and picks by event id."""
@@ -144,10 +139,6 @@ def test_rebuild_is_exact_for_sub_millisecond_times():
     assert rebuilt == incremental
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "float counters (dwell_seconds, call_minutes) are summed with $inc in arrival order, a "
-    "rebuild sums them in event-id order, and float addition is not associative (fix: count "
-    "whole milliseconds / tenths as integers in domain.rollups)"))
 def test_rebuild_is_exact_for_decimal_float_counters():
     views = [parse_event(EventType.PROFILE_VIEWED, event_id, NOW,
                          {"viewer_id": "v0", "creator_id": "c0", "dwell_seconds": dwell},
