@@ -86,18 +86,21 @@ async def main() -> None:
         plain = httpx.AsyncClient(transport=httpx.ASGITransport(app=plain_app(services)),
                                   base_url="http://b")
         async with gql, plain:
-            body = {"query": QUERY, "variables": {"first": SEGMENTS}}
-            check = (await gql.post("/graphql", json=body, headers=headers)).json()
-            assert len(check["data"]["mySegments"]["edges"]) == SEGMENTS, check
-            await timed(gql, "/graphql", body, headers)  # warm-up
-            await timed(plain, "/plain", {"first": SEGMENTS}, headers)
-            g = await timed(gql, "/graphql", body, headers)
-            p = await timed(plain, "/plain", {"first": SEGMENTS}, headers)
-    gm, pm = statistics.mean(g), statistics.mean(p)
-    print(f"mySegments(first: {SEGMENTS}), {ROUNDS} requests each, one run")
-    print(f"  /graphql  mean {gm * 1e3:7.2f} ms  p50 {statistics.median(g) * 1e3:7.2f} ms")
-    print(f"  plain     mean {pm * 1e3:7.2f} ms  p50 {statistics.median(p) * 1e3:7.2f} ms")
-    print(f"  GraphQL / plain = {gm / pm:.2f}x")
+            lines = []
+            for first in (1, 10, SEGMENTS):
+                body = {"query": QUERY, "variables": {"first": first}}
+                check = (await gql.post("/graphql", json=body, headers=headers)).json()
+                assert len(check["data"]["mySegments"]["edges"]) == first, check
+                await timed(gql, "/graphql", body, headers)  # warm-up
+                await timed(plain, "/plain", {"first": first}, headers)
+                g = await timed(gql, "/graphql", body, headers)
+                p = await timed(plain, "/plain", {"first": first}, headers)
+                gm, pm = statistics.mean(g), statistics.mean(p)
+                lines.append(f"{first:>6}{first * 11:>8}{gm * 1e3:>12.2f}{pm * 1e3:>12.2f}"
+                             f"{gm / pm:>10.2f}x")
+    print(f"mySegments(first: N), {ROUNDS} requests per path and size, one run")
+    print(f"{'N':>6}{'fields':>8}{'graphql ms':>12}{'plain ms':>12}{'ratio':>11}")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
