@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 
 from domain.discovery import weights as w
@@ -11,16 +13,21 @@ from domain.discovery.scoring import Reason as DomainReason
 from domain.discovery.scoring import ScoredCreator
 from schema.enums import BudgetTier, Intent, Proximity
 
-DiscoveryContext = strawberry.enum(
+# strawberry.enum registers the definition on the domain class and returns that same class: the
+# calls are made for that effect, and the names are aliases type checkers accept in annotations.
+strawberry.enum(
     w.DiscoveryContext, name="DiscoveryContext",
     description="Where a feed is shown. FEED ranks every candidate with boosts; SWIPE shows "
                 "only creators the viewer has no segment with yet; SEARCH orders by match "
                 "score alone (no visibility boost).")
-RankingFactor = strawberry.enum(w.RankingFactor, name="RankingFactor",
-                                description="A weight that added points to a match score.")
-VisibilityBoostFactor = strawberry.enum(
-    w.BoostFactor, name="VisibilityBoostFactor",
-    description="A rule that raised a creator's visibility for this viewer.")
+strawberry.enum(w.RankingFactor, name="RankingFactor",
+                description="A weight that added points to a match score.")
+strawberry.enum(w.BoostFactor, name="VisibilityBoostFactor",
+                description="A rule that raised a creator's visibility for this viewer.")
+
+DiscoveryContext: TypeAlias = w.DiscoveryContext
+RankingFactor: TypeAlias = w.RankingFactor
+VisibilityBoostFactor: TypeAlias = w.BoostFactor
 
 
 @strawberry.type(description="One weight that applied to a match score, and its points.")

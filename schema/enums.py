@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 
 from domain.rollups import InteractionKind
@@ -9,11 +11,17 @@ from domain.segments.budget import BudgetTier as DomainBudgetTier
 from domain.segments.proximity import Proximity as DomainProximity
 from domain.segments.risk import RiskLevel as DomainRiskLevel
 
-BudgetTier = strawberry.enum(DomainBudgetTier, name="BudgetTier",
-                             description="Spend over the trailing window.")
-Intent = strawberry.enum(InteractionKind, name="Intent",
-                         description="The interaction a viewer seeks.")
-Proximity = strawberry.enum(DomainProximity, name="Proximity",
-                            description="LOCAL ≤ 50 km, NEARBY ≤ 200 km, REMOTE beyond/unknown.")
-RiskLevel = strawberry.enum(DomainRiskLevel, name="RiskLevel",
-                            description="Internal; visible to the safety team only.")
+# strawberry.enum registers the GraphQL definition on the domain class itself and returns that
+# same class, so each name below is a plain alias of the domain enum (which keeps it usable in
+# annotations for type checkers) and the calls are made for their registering effect.
+strawberry.enum(DomainBudgetTier, name="BudgetTier", description="Spend over the trailing window.")
+strawberry.enum(InteractionKind, name="Intent", description="The interaction a viewer seeks.")
+strawberry.enum(DomainProximity, name="Proximity",
+                description="LOCAL ≤ 50 km, NEARBY ≤ 200 km, REMOTE beyond/unknown.")
+strawberry.enum(DomainRiskLevel, name="RiskLevel",
+                description="Internal; visible to the safety team only.")
+
+BudgetTier: TypeAlias = DomainBudgetTier
+Intent: TypeAlias = InteractionKind
+Proximity: TypeAlias = DomainProximity
+RiskLevel: TypeAlias = DomainRiskLevel

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 
 from domain.events import CallType as DomainCallType
 from domain.events import EventType
 
-CallType = strawberry.enum(DomainCallType, name="CallType", description="Kind of call.")
+# strawberry.enum registers the definition on the domain class and returns it: alias, not copy.
+strawberry.enum(DomainCallType, name="CallType", description="Kind of call.")
+CallType: TypeAlias = DomainCallType
 
 
 @strawberry.type(description="What the server did with one event.")

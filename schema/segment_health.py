@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 
@@ -11,11 +12,15 @@ from domain.queue import DailyRunRecord, Job, QueueDepth, RunStatus, WorkerStatu
 from domain.queue import JobStatus as DomainJobStatus
 from domain.queue import SegmentHealth as DomainHealth
 
-JobStatus = strawberry.enum(DomainJobStatus, name="JobStatus",
-                            description="Where a queued job is in its life.")
-DailyRunStatus = strawberry.enum(RunStatus, name="DailyRunStatus")
-QueueCadence = strawberry.enum(Cadence, name="QueueCadence",
-                               description="When work of a priority becomes due.")
+# strawberry.enum registers the definition on the domain class and returns that same class: the
+# calls are made for that effect, and the names are aliases type checkers accept in annotations.
+strawberry.enum(DomainJobStatus, name="JobStatus", description="Where a queued job is in its life.")
+strawberry.enum(RunStatus, name="DailyRunStatus")
+strawberry.enum(Cadence, name="QueueCadence", description="When work of a priority becomes due.")
+
+JobStatus: TypeAlias = DomainJobStatus
+DailyRunStatus: TypeAlias = RunStatus
+QueueCadence: TypeAlias = Cadence
 
 _CADENCE_OF = {p.level: p.cadence for p in PRIORITIES}
 
