@@ -38,6 +38,7 @@ _INPUT_MARKERS = (
     "Variable '$", "cannot represent", "Expected value of type", "of required type",
     "was not provided", "is not defined by type", "OneOf", "oneOf", "Int cannot",
     "Float cannot", "String cannot", "Boolean cannot", "ID cannot", "Enum ",
+    "does not exist in", "is required, but it was not provided",
 )
 
 

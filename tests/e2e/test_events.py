@@ -112,6 +112,19 @@ async def test_future_occurred_at_is_refused(api, services):
     assert await services.ledger.count() == 0
 
 
+async def test_inline_enum_literal_that_does_not_exist_is_bad_user_input(api, services):
+    body = await api.as_service(
+        'mutation { callCompleted(input: {eventId: "x", callId: "c", viewerId: "v", '
+        'creatorId: "c", durationMinutes: 1, tokens: 1, callType: FAX})' f" {RECEIPT} }}")
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert await services.ledger.count() == 0
+
+
+async def test_missing_required_argument_is_bad_user_input(api):
+    body = await api.post("{ mySegment { budget } }", sub="v1", roles=("viewer",))
+    assert codes(body) == ["BAD_USER_INPUT"]
+
+
 async def test_inline_literal_of_the_wrong_type_is_bad_user_input(api, services):
     body = await api.as_service(
         'mutation { firstInteraction(input: {eventId: "x", viewerId: "v", creatorId: 5.5})'
