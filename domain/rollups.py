@@ -95,11 +95,13 @@ def rollup_update(event: Event) -> RollupUpdate:
 
     tokens = f.get("tokens")
     if event.type is EventType.TRANSACTION_COMPLETED:
-        # Spend (budget) counts transactions only (contract §3).
+        # Spend (budget) counts transactions only (contract §3). EVENT_SPECS makes tokens
+        # required on a transaction, so it is read as present rather than optional.
+        spent: float = f["tokens"]
         day = day_key(at)
-        viewer |= {f"spend_days.{day}.tokens": tokens, f"spend_days.{day}.purchases": 1,
-                   "spend_tokens": tokens, "purchases": 1}
-        pair |= {"spend_tokens": tokens, "purchases": 1}
+        viewer |= {f"spend_days.{day}.tokens": spent, f"spend_days.{day}.purchases": 1,
+                   "spend_tokens": spent, "purchases": 1}
+        pair |= {"spend_tokens": spent, "purchases": 1}
     if tokens is not None:
         pair["revenue_tokens"] = tokens
 
