@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from graphql import ExecutionResult
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
@@ -28,6 +27,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from api.auth import AuthenticationError, principal_from_header
 from api.guards import BodySizeLimit, GuardedView, GuardState, guard_extensions
@@ -88,9 +88,11 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
         request_id = getattr(request.state, "request_id", "")
         data: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            data["errors"] = [format_error(e, request_id) for e in result.errors]
-            for err in data["errors"]:
+            errors = [format_error(e, request_id) for e in result.errors]
+            for err in errors:
                 self.runtime.metrics.graphql_errors.labels(err["extensions"]["code"]).inc()
+            # GraphQLHTTPResponse types errors as list[object]; list is invariant, hence the copy.
+            data["errors"] = list(errors)
         if result.extensions:
             data["extensions"] = result.extensions
         return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLFormattedError
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -52,7 +52,7 @@ def classify(error: GraphQLError) -> str:
     return GRAPHQL_VALIDATION_FAILED
 
 
-def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+def format_error(error: GraphQLError, request_id: str) -> GraphQLFormattedError:
     """Give every error a code; mask anything unexpected and log it with the request id."""
     formatted = error.formatted
     extensions = dict(formatted.get("extensions") or {})
