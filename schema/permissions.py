@@ -23,7 +23,8 @@ class _RoleGate(BasePermission):
 
     roles: ClassVar[frozenset[Role]] = frozenset()
     message = "You are not allowed to read or change this."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": FORBIDDEN}
+    # Typed by BasePermission as an (optional) instance attribute; a ClassVar would clash.
+    error_extensions = {"code": FORBIDDEN}
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         principal = require_principal(info.context)
@@ -64,7 +65,8 @@ class IsThisCreatorOrAdmin(BasePermission):
     other creator are refused."""
 
     message = "Only that creator, or an admin, may read a creator's audience."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": FORBIDDEN}
+    # Typed by BasePermission as an (optional) instance attribute; a ClassVar would clash.
+    error_extensions = {"code": FORBIDDEN}
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         principal = require_principal(info.context)
