@@ -190,8 +190,10 @@ def speed_up_mongomock() -> None:
         return iter(found)
 
     iter_documents.index_fast_path = True  # type: ignore[attr-defined]
-    store_cls.__setitem__ = setitem
-    store_cls.__delitem__ = delitem
-    store_cls.drop = drop
-    collection_cls._ensure_uniques = ensure_uniques
-    collection_cls._iter_documents = iter_documents
+    # Replacing mongomock's methods is the point of this module (the originals are kept and
+    # called above), so mypy's method-assign check is silenced for exactly these assignments.
+    store_cls.__setitem__ = setitem  # type: ignore[method-assign]
+    store_cls.__delitem__ = delitem  # type: ignore[method-assign]
+    store_cls.drop = drop  # type: ignore[method-assign]
+    collection_cls._ensure_uniques = ensure_uniques  # type: ignore[method-assign]
+    collection_cls._iter_documents = iter_documents  # type: ignore[method-assign]
