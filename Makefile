@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy api schema resolvers domain store services
 	$(BIN)/pytest
 
 lint: $(STAMP)
