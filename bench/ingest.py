@@ -169,7 +169,7 @@ async def preload(services: Services, events: int, rng: random.Random, now: date
                             datetime.fromisoformat(value["occurredAt"]), fields, now=now)
         if FULL_PRELOAD:
             await services.ingestion.record(event)
-        elif await services.ledger.append(event, now):
+        elif await services.ledger.append(event, now, applied=True):
             await services.ingestion.apply_rollups(event)
     await services.segments.recompute_viewer(HISTORY_VIEWER)
 

@@ -42,8 +42,9 @@ async def preload(services: Services, store: Store, count: int, now: datetime) -
     docs = []
     for i in range(count):
         event = transaction(i, now - timedelta(minutes=i % (60 * 24 * 60)), now)
-        docs.append(event_to_doc(event, now))
-        await services.rollups.apply(rollup_update(event), VIEWER, CREATOR, None)
+        docs.append(event_to_doc(event, now, applied=True))
+        await services.rollups.apply(rollup_update(event), VIEWER, CREATOR, None,
+                                     event_id=event.event_id)
         if len(docs) == 5000:
             await events.insert_many(docs)
             docs = []

@@ -35,7 +35,7 @@ async def seed(services: Services, now: datetime) -> None:
         n += 1
         event = parse_event(kind, f"s{n}", now - timedelta(days=days_ago), fields, now=now)
         # ledger + rollups, as rebuild and the demo loader do; segments are timed below
-        await services.ledger.append(event, now)
+        await services.ledger.append(event, now, applied=True)
         await services.ingestion.apply_rollups(event)
 
     await record(EventType.LOCATION_UPDATED, {"user_id": VIEWER, "latitude": 48.1,

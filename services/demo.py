@@ -386,7 +386,8 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
     recorded = 0
     step = max(1, len(events) // 5)
     for event in events:
-        if await services.ledger.append(event, now):
+        # applied=True: the world is finished right here (rollups now, derived state below)
+        if await services.ledger.append(event, now, applied=True):
             await services.ingestion.apply_rollups(event)
             recorded += 1
             if recorded % step == 0:

@@ -128,7 +128,10 @@ class ImpressionRecorder:
         [risk] = await self._risk.levels([event.viewer_id])
         if risk is RiskLevel.BLOCKED:
             return  # BLOCKED viewers never appear in anyone's counts
-        first = await self.repository.claim_conversion(impression, event.occurred_at)
+        # Both steps are keyed by the event id, so crash recovery running this again for the
+        # same event counts nothing twice (store/impressions.py).
+        first = await self.repository.claim_conversion(impression, event.occurred_at,
+                                                       event.event_id)
         await self.repository.add_outcome(
-            impression, interactions=int(outcome.interaction), conversions=int(first),
-            revenue_tokens=outcome.revenue_tokens)
+            impression, event_id=event.event_id, interactions=int(outcome.interaction),
+            conversions=int(first), revenue_tokens=outcome.revenue_tokens)

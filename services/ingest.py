@@ -1,10 +1,28 @@
-"""Ingestion: validate → store once in the ledger → roll up → notify whoever listens."""
+"""Ingestion: validate → store once in the ledger → roll up → notify whoever listens.
+
+Exactly once, crash or not. The ledger insert is the commit point: it decides whether a
+delivery is new or a duplicate. The effects that follow (rollups, then listeners) are finished
+by whoever gets there — the request itself, or, if its process died half-way, recovery:
+
+- the ledger document is inserted with ``applied: False`` and marked ``applied: True`` once
+  the rollups and every listener are done (one extra write per event);
+- every rollup counter update is idempotent per event id (``store/rollups.py``, exact within
+  the last ``APPLIED_EVENTS_WINDOW`` events of each document), and so is the conversion
+  listener (``store/impressions.py``); the scheduler only queues coalesced work and recomputes
+  a pair, which is idempotent by nature;
+- ``recover`` (the worker's periodic sweep) finishes events still unapplied
+  ``RECOVERY_AFTER`` after they were received — younger ones may just be in flight;
+- a duplicate delivery of an event that is still unapplied after that grace finishes it right
+  there, so a client retrying after a crash sees its event counted without waiting for a
+  sweep. It is still answered ``duplicate: true``: the id was stored before.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from domain.events import Event
 from domain.rollups import rollup_update
@@ -12,6 +30,19 @@ from store.ledger import EventLedger
 from store.rollups import RollupRepository
 
 EventListener = Callable[[Event], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+#: how long an unapplied event is presumed in flight before recovery takes it on (a request
+#: that takes longer is dead or as good as); also the lease of one recovery attempt
+RECOVERY_AFTER = timedelta(seconds=60)
+#: stranded events one recovery pass takes on at most (the rest wait for the next sweep)
+RECOVERY_BATCH = 500
+
+log = logging.getLogger("audience.ingest")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -26,26 +57,71 @@ class Receipt:
 class Ingestion:
     """Records events exactly once and keeps rollups in step with the ledger."""
 
-    def __init__(self, ledger: EventLedger, rollups: RollupRepository) -> None:
+    def __init__(self, ledger: EventLedger, rollups: RollupRepository, *,
+                 recovery_after: timedelta = RECOVERY_AFTER, clock: Clock = utc_now) -> None:
         self._ledger = ledger
         self._rollups = rollups
         self._listeners: list[EventListener] = []
+        self.recovery_after = recovery_after
+        self._clock = clock
 
     def subscribe(self, listener: EventListener) -> None:
-        """Call ``listener`` after every newly stored (never a duplicate) event is rolled up."""
+        """Call ``listener`` after every newly stored event is rolled up (never for a
+        duplicate, except to finish an event a crash left unapplied: listeners must tolerate
+        running again for the same event)."""
         self._listeners.append(listener)
 
     async def record(self, event: Event, *, received_at: datetime | None = None) -> Receipt:
         """Store ``event`` once; a replayed id changes nothing and is answered as a duplicate."""
-        stored = await self._ledger.append(event, received_at or datetime.now(UTC))
+        stored = await self._ledger.append(event, received_at or self._clock())
         if not stored:
+            stranded = await self._ledger.take_for_recovery(event.event_id, self._clock(),
+                                                            self.recovery_after)
+            if stranded is not None:
+                log.warning("finishing an event a crash left unapplied (redelivered)",
+                            extra={"event_id": event.event_id})
+                await self._finish(stranded)
             return Receipt(event.event_id, accepted=True, duplicate=True)
+        await self._finish(event)
+        return Receipt(event.event_id, accepted=True, duplicate=False)
+
+    async def _finish(self, event: Event) -> None:
+        """Everything a stored event sets in motion, then the mark that it is done."""
         await self.apply_rollups(event)
         for listener in self._listeners:
             await listener(event)
-        return Receipt(event.event_id, accepted=True, duplicate=False)
+        await self._ledger.mark_applied(event.event_id)
 
     async def apply_rollups(self, event: Event) -> None:
-        """Move the counters ``event`` touches (also used by rebuild)."""
+        """Move the counters ``event`` touches, at most once per document (also used by
+        rebuild)."""
         await self._rollups.apply(rollup_update(event), event.viewer_id, event.creator_id,
-                                  event.user_id)
+                                  event.user_id, event_id=event.event_id)
+
+    async def recover(self, older_than: timedelta = RECOVERY_AFTER, *,
+                      limit: int = RECOVERY_BATCH) -> int:
+        """Finish events left unapplied for longer than ``older_than`` (a process died between
+        the ledger insert and the end of its effects); returns the events finished.
+
+        Each is taken on atomically (so concurrent sweeps never both run it) for
+        ``older_than``; one that fails again is logged and left for a later sweep."""
+        now = self._clock()
+        recovered = 0
+        for event_id in await self._ledger.stranded(now - older_than, limit):
+            event = await self._ledger.take_for_recovery(event_id, now, older_than)
+            if event is None:
+                continue  # finished or taken on by someone else meanwhile
+            try:
+                await self._finish(event)
+            except Exception:
+                log.exception("recovering a stranded event failed; retried by a later sweep",
+                              extra={"event_id": event_id})
+                continue
+            recovered += 1
+        if recovered:
+            log.warning("recovered %d events a crash left unapplied", recovered)
+        return recovered
+
+    async def unapplied(self, older_than: timedelta = RECOVERY_AFTER) -> int:
+        """Events unapplied for longer than ``older_than``: what recovery has yet to finish."""
+        return await self._ledger.count_unapplied(self._clock() - older_than)

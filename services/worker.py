@@ -1,5 +1,5 @@
 """The queue worker: claim due jobs under a lease, run them, settle them; and keep the
-daily run, orphaned-change redelivery and a heartbeat going.
+daily run, orphaned-change redelivery, stranded-event recovery and a heartbeat going.
 
 Any number of workers (processes, or tasks in one process) share one queue: claims are atomic
 find-and-modify calls, so each job goes to one worker at a time. A worker that dies keeps its
@@ -69,6 +69,9 @@ class QueueWorker:
             self._last_sweep = time.monotonic()
             redelivered = await services.segments.redeliver(self.policy.redelivery_grace,
                                                             self.clock())
+            # Events whose ingesting process died before their rollups and listeners were
+            # done (services/ingest.py): finished here, counted exactly once.
+            await services.ingestion.recover(services.ingestion.recovery_after)
         jobs: list[Job] = []
         failed = 0
         now = self.clock()

@@ -39,7 +39,13 @@ class Collections:
 
 
 INDEXES: dict[str, list[IndexModel]] = {
-    Collections.EVENTS: [IndexModel([("occurred_at", ASCENDING)])],
+    Collections.EVENTS: [
+        IndexModel([("occurred_at", ASCENDING)]),
+        # events whose effects a crash may have left unapplied (Ingestion.recover): partial,
+        # so the index holds only the few in flight, not the whole ledger
+        IndexModel([("applied", ASCENDING), ("received_at", ASCENDING)],
+                   partialFilterExpression={"applied": False}),
+    ],
     # Pair documents are keyed by "viewer|creator" in _id, which already makes them unique.
     Collections.PAIR_ROLLUPS: [
         IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)]),

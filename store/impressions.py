@@ -6,7 +6,10 @@
      day, impressions, interactions, conversions, revenue_tokens}
 
 Every write is a single-document atomic update (``$inc`` / ``$max`` / ``$min`` with upsert, and
-``find_one_and_update`` to claim the one conversion an impression may have).
+``find_one_and_update`` to claim the one conversion an impression may have). Outcomes are
+counted once per event (``store.rollups.apply_once``), so crash recovery may run the conversion
+listener again: the performance documents skip an event they already counted, and the
+impression remembers which event claimed its conversion.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from domain.discovery.impressions import (
     performance_id,
 )
 from store.database import Collections, Store, utc
-from store.rollups import pair_id
+from store.rollups import APPLIED_EVENTS, apply_once, pair_id
 
 _COUNTERS = ("impressions", "interactions", "conversions", "revenue_tokens")
 #: writes of one flush in flight at once (a real server overlaps their round trips)
@@ -110,27 +113,35 @@ class ImpressionRepository:
                                 impressions=int(d.get("impressions", 0)),
                                 converted_impression=utc(d.get("converted_impression")))
 
-    async def claim_conversion(self, imp: StoredImpression, at: datetime) -> bool:
-        """Mark the impression converted; True only for the first claim of that impression."""
+    async def claim_conversion(self, imp: StoredImpression, at: datetime, event_id: str
+                               ) -> bool:
+        """Mark the impression converted; True only for the first claim of that impression —
+        or for the event that made it, claiming again (recovery re-running the listener)."""
         claimed = await self._impressions.find_one_and_update(
             {"_id": pair_id(imp.viewer_id, imp.creator_id),
              "last_impressed_at": imp.last_impressed_at,
-             "converted_impression": {"$ne": imp.last_impressed_at}},
-            {"$set": {"converted_impression": imp.last_impressed_at, "converted_at": at}})
+             "$or": [{"converted_impression": {"$ne": imp.last_impressed_at}},
+                     {"converted_by": event_id}]},
+            {"$set": {"converted_impression": imp.last_impressed_at, "converted_at": at,
+                      "converted_by": event_id}})
         return claimed is not None
 
-    async def add_outcome(self, imp: StoredImpression, *, interactions: int, conversions: int,
-                          revenue_tokens: int) -> None:
-        """Count an outcome on the documents of the impression's labels and day."""
+    async def add_outcome(self, imp: StoredImpression, *, event_id: str, interactions: int,
+                          conversions: int, revenue_tokens: int) -> None:
+        """Count event ``event_id``'s outcome on the documents of the impression's labels and
+        day, at most once each (see the module doc)."""
         inc = {k: v for k, v in (("interactions", interactions), ("conversions", conversions),
                                  ("revenue_tokens", revenue_tokens)) if v}
         if not inc:
             return
         for doc_id, fields in _perf_keys(imp.creator_id, imp.labels,
                                          performance_day(imp.last_impressed_at)):
-            await self._inc_performance(doc_id, fields, inc)
+            zeros = {c: 0 for c in _COUNTERS if c not in inc}
+            await apply_once(self._performance, doc_id, event_id,
+                             {"$inc": inc, "$setOnInsert": {**fields, **zeros}})
 
     async def performance(self, creator_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Performance documents of some creators, ordered by id."""
-        cursor = self._performance.find({"creator_id": {"$in": list(creator_ids)}}).sort("_id", 1)
+        cursor = self._performance.find({"creator_id": {"$in": list(creator_ids)}},
+                                        {APPLIED_EVENTS: 0}).sort("_id", 1)
         return [d async for d in cursor]

@@ -1,9 +1,15 @@
-"""The append-only event ledger: each event stored once, keyed by its event id."""
+"""The append-only event ledger: each event stored once, keyed by its event id.
+
+Each document also says whether the event's effects (rollups, listeners) are known to be
+applied: ``applied`` is False from the insert until ingestion has finished with the event, so
+an event whose process died in between can be found and finished later (``Ingestion.recover``).
+Documents written before the field existed have none and count as applied.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -11,11 +17,17 @@ from pymongo.errors import DuplicateKeyError
 from domain.events import CallType, Event, EventType
 from store.database import Collections, Store, utc
 
+#: the flag an event carries until its rollups and listeners have run (see the module doc)
+APPLIED = "applied"
+#: when recovery last took the event on: a lease, so two sweeps do not finish it at once
+RECOVERY_AT = "recovery_at"
 
-def event_to_doc(event: Event, received_at: datetime) -> dict[str, Any]:
+
+def event_to_doc(event: Event, received_at: datetime, *, applied: bool = False
+                 ) -> dict[str, Any]:
     fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in event.fields.items()}
     return {"_id": event.event_id, "type": event.type.value, "occurred_at": event.occurred_at,
-            "received_at": received_at, "fields": fields}
+            "received_at": received_at, "fields": fields, APPLIED: applied}
 
 
 def event_from_doc(doc: dict[str, Any]) -> Event:
@@ -38,13 +50,56 @@ class EventLedger:
     def __init__(self, store: Store) -> None:
         self._events = store.collection(Collections.EVENTS)
 
-    async def append(self, event: Event, received_at: datetime) -> bool:
-        """Store ``event``; False when its id is already in the ledger (a replay)."""
+    async def append(self, event: Event, received_at: datetime, *, applied: bool = False
+                     ) -> bool:
+        """Store ``event``; False when its id is already in the ledger (a replay).
+
+        ``applied`` is False for live ingestion (``mark_applied`` follows once the event's
+        effects are in); loaders that apply everything and rebuild afterwards pass True."""
         try:
-            await self._events.insert_one(event_to_doc(event, received_at))
+            await self._events.insert_one(event_to_doc(event, received_at, applied=applied))
         except DuplicateKeyError:
             return False
         return True
+
+    async def mark_applied(self, event_id: str) -> None:
+        """The event's rollups and listeners are done: recovery leaves it alone from now on."""
+        await self._events.update_one({"_id": event_id},
+                                      {"$set": {APPLIED: True}, "$unset": {RECOVERY_AT: ""}})
+
+    async def mark_all_applied(self, received_before: datetime) -> int:
+        """Everything received before ``received_before`` counts as applied (after a rebuild
+        replayed it); returns the events marked."""
+        result = await self._events.update_many(
+            {APPLIED: False, "received_at": {"$lt": received_before}},
+            {"$set": {APPLIED: True}, "$unset": {RECOVERY_AT: ""}})
+        return int(result.modified_count)
+
+    @staticmethod
+    def _stranded(received_before: datetime) -> dict[str, Any]:
+        """Unapplied, received before the cut-off, and not taken on by a recovery since."""
+        return {APPLIED: False, "received_at": {"$lt": received_before},
+                "$or": [{RECOVERY_AT: {"$exists": False}},
+                        {RECOVERY_AT: {"$lt": received_before}}]}
+
+    async def count_unapplied(self, received_before: datetime) -> int:
+        """Events still unapplied that were received before ``received_before``."""
+        return int(await self._events.count_documents(
+            {APPLIED: False, "received_at": {"$lt": received_before}}))
+
+    async def stranded(self, received_before: datetime, limit: int) -> list[str]:
+        """Ids of up to ``limit`` events a crash may have stranded, oldest first."""
+        cursor = self._events.find(self._stranded(received_before), {"_id": 1}).sort(
+            "received_at", 1).limit(limit)
+        return [d["_id"] async for d in cursor]
+
+    async def take_for_recovery(self, event_id: str, now: datetime, grace: timedelta
+                                ) -> Event | None:
+        """Take a stranded event on (atomically: one recoverer at a time, for ``grace``);
+        None when it is applied, too recent, or being recovered by someone else."""
+        doc = await self._events.find_one_and_update(
+            {"_id": event_id, **self._stranded(now - grace)}, {"$set": {RECOVERY_AT: now}})
+        return None if doc is None else event_from_doc(doc)
 
     async def count(self) -> int:
         return int(await self._events.count_documents({}))

@@ -1,4 +1,12 @@
-"""Rollup repositories: apply an event's counter update atomically; read rollup state."""
+"""Rollup repositories: apply an event's counter update atomically; read rollup state.
+
+Counter updates are idempotent per event: each viewer and pair document keeps the ids of the
+last ``APPLIED_EVENTS_WINDOW`` events it counted (``applied_events``), and the update's filter
+excludes a document that already holds the id, in the same atomic write. Re-applying an event
+(crash recovery, ``services/ingest.py``) is therefore exact as long as fewer than that many
+later events have touched the same document in between; beyond it, it would count again. The
+field is bookkeeping only: no domain conversion reads it and ``snapshot`` leaves it out.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +28,29 @@ from domain.rollups import (
 from store.database import Collections, Store, utc
 
 PairKey = tuple[str, str]
+
+#: how many of its most recent events a rollup document remembers: a re-applied event is
+#: recognised (and not counted again) while it is among them. Recovery runs a minute after a
+#: crash, so 64 covers any viewer or pair short of one taking over an event a second; each id
+#: costs ~40 bytes per document, and the $slice keeps the array at this length.
+APPLIED_EVENTS_WINDOW = 64
+APPLIED_EVENTS = "applied_events"
+
+
+async def apply_once(collection: Any, doc_id: str, event_id: str, ops: dict[str, Any]) -> None:
+    """Upsert ``ops`` into ``doc_id`` unless that document already counted ``event_id`` (among
+    its last ``APPLIED_EVENTS_WINDOW``); the check and the move are one atomic write."""
+    unseen = {"_id": doc_id, APPLIED_EVENTS: {"$ne": event_id}}
+    update = {**ops, "$push": {APPLIED_EVENTS: {"$each": [event_id],
+                                                "$slice": -APPLIED_EVENTS_WINDOW}}}
+    try:
+        await collection.update_one(unseen, update, upsert=True)
+    except DuplicateKeyError:
+        # The document exists and the filter did not match, so the upsert tried to insert it
+        # again: either it already counted this event (nothing to do), or a concurrent first
+        # write created it a moment ago (the server does not retry such an upsert, the filter
+        # not being a plain equality on _id). The plain update settles both.
+        await collection.update_one(unseen, update)
 
 
 def pair_id(viewer_id: str, creator_id: str) -> str:
@@ -76,11 +107,14 @@ class RollupRepository:
         self._profiles = store.collection(Collections.PROFILES)
 
     async def apply(self, update: RollupUpdate, viewer_id: str | None,
-                    creator_id: str | None, user_id: str | None) -> None:
-        """Apply one event's update with single-document atomic operators (O(1) per event)."""
+                    creator_id: str | None, user_id: str | None, *, event_id: str) -> None:
+        """Apply one event's update with single-document atomic operators (O(1) per event).
+
+        Idempotent per ``event_id`` (see the module doc): applying the same event again, in
+        whole or after a crash half-way, moves each document at most once."""
         if update.viewer_inc and viewer_id:
-            await self._viewers.update_one({"_id": viewer_id}, {"$inc": dict(update.viewer_inc)},
-                                           upsert=True)
+            await apply_once(self._viewers, viewer_id, event_id,
+                             {"$inc": dict(update.viewer_inc)})
         if update.pair_inc and viewer_id and creator_id:
             ops: dict[str, Any] = {
                 "$inc": dict(update.pair_inc),
@@ -90,8 +124,9 @@ class RollupRepository:
                 ops["$min"] = dict(update.pair_min)
             if update.pair_max:
                 ops["$max"] = dict(update.pair_max)
-            await self._pairs.update_one({"_id": pair_id(viewer_id, creator_id)}, ops, upsert=True)
+            await apply_once(self._pairs, pair_id(viewer_id, creator_id), event_id, ops)
         if update.profile_fact and user_id:
+            # already idempotent: a fact is only ever replaced by a newer one
             await self._set_if_newer(user_id, update.profile_fact)
 
     async def _set_if_newer(self, user_id: str, fact: ProfileFact) -> None:
@@ -107,13 +142,15 @@ class RollupRepository:
     async def viewers(self, viewer_ids: Sequence[str]) -> list[ViewerRollup | None]:
         """Viewer rollups in key order, ``None`` for a viewer with none."""
         found = {d["_id"]: viewer_from_doc(d)
-                 async for d in self._viewers.find({"_id": {"$in": list(set(viewer_ids))}})}
+                 async for d in self._viewers.find({"_id": {"$in": list(set(viewer_ids))}},
+                                                   {APPLIED_EVENTS: 0})}
         return [found.get(v) for v in viewer_ids]
 
     async def pairs(self, keys: Sequence[PairKey]) -> list[PairRollup | None]:
         ids = [pair_id(v, c) for v, c in keys]
         found = {d["_id"]: pair_from_doc(d)
-                 async for d in self._pairs.find({"_id": {"$in": list(set(ids))}})}
+                 async for d in self._pairs.find({"_id": {"$in": list(set(ids))}},
+                                                 {APPLIED_EVENTS: 0})}
         return [found.get(i) for i in ids]
 
     async def profiles(self, user_ids: Sequence[str]) -> list[Profile | None]:
@@ -154,7 +191,8 @@ class RollupRepository:
         out: dict[str, list[dict[str, Any]]] = {}
         for name, coll in (("viewers", self._viewers), ("pairs", self._pairs),
                            ("profiles", self._profiles)):
-            out[name] = [d async for d in coll.find({}).sort("_id", 1)]
+            # applied_events is left out: a rebuild replays in id order, not arrival order
+            out[name] = [d async for d in coll.find({}, {APPLIED_EVENTS: 0}).sort("_id", 1)]
         return out
 
     async def clear(self) -> None:
