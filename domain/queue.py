@@ -236,6 +236,9 @@ class SegmentHealth:
     next_daily_run_at: datetime
     workers: tuple[WorkerStatus, ...]
     recent_failures: tuple[Job, ...]
+    #: events stored but still unapplied past the in-flight grace: what a crash stranded and
+    #: the worker's recovery sweep has yet to finish (services/ingest.py)
+    unapplied_events: int = 0
 
     def jobs(self, status: JobStatus) -> int:
         return sum(d.jobs for d in self.depth if d.status is status)

@@ -118,6 +118,9 @@ class SegmentHealth:
     next_daily_run_at: datetime
     workers: list[QueueWorker]
     recent_failures: list[FailedJob]
+    unapplied_events: int = strawberry.field(
+        description="Events stored but not yet counted a minute after they arrived: left by "
+                    "a crashed process, finished by the workers' recovery sweep. Should be 0.")
 
     @classmethod
     def from_domain(cls, h: DomainHealth) -> SegmentHealth:
@@ -136,4 +139,5 @@ class SegmentHealth:
             last_daily_run=DailyRun.from_domain(h.last_daily_run) if h.last_daily_run else None,
             next_daily_run_at=h.next_daily_run_at,
             workers=[QueueWorker.from_domain(w) for w in h.workers],
-            recent_failures=[FailedJob.from_domain(j) for j in h.recent_failures])
+            recent_failures=[FailedJob.from_domain(j) for j in h.recent_failures],
+            unapplied_events=h.unapplied_events)

@@ -40,4 +40,5 @@ async def segment_health(services: Services, now: datetime) -> SegmentHealth:
         next_daily_run_at=next_daily_run(now),
         workers=tuple(await services.workers.seen_since(now - WORKER_WINDOW)),
         recent_failures=tuple(await queue.recent_failures(RECENT_FAILURES)),
+        unapplied_events=await services.ingestion.unapplied(),
     )

@@ -18,6 +18,7 @@ import pytest
 import store.rollups as rollups_module
 from services.ingest import RECOVERY_AFTER
 from services.rebuild import rebuild_rollups
+from services.worker import QueueWorker
 from store.database import Collections
 from store.ledger import EventLedger, event_from_doc
 from store.rollups import APPLIED_EVENTS, APPLIED_EVENTS_WINDOW, RollupRepository
@@ -231,3 +232,25 @@ async def test_the_guard_remembers_a_bounded_window_and_stays_out_of_snapshots(a
     assert all(APPLIED_EVENTS not in d for docs in snapshot.values() for d in docs)
     assert await counters(services) == (APPLIED_EVENTS_WINDOW + 10,) * 4
     assert await services.ingestion.unapplied(NOW) == 0  # every event was marked applied
+
+
+async def test_segment_health_shows_stranded_events_until_the_worker_sweep_finishes_them(
+        api, services, monkeypatch):
+    query = "{ segmentHealth { unappliedEvents } }"
+
+    async def unapplied() -> int:
+        body = await api.post(query, sub="boss", roles=("admin",))
+        assert not body.get("errors"), body
+        return int(body["data"]["segmentHealth"]["unappliedEvents"])
+
+    crash_once(monkeypatch, RollupRepository, "apply")
+    assert (await transaction(api, "e1", 100)).get("errors")
+    assert await unapplied() == 0  # younger than the grace: may still be in flight
+    events = services.store.collection(Collections.EVENTS)
+    await events.update_one({"_id": "e1"}, {"$set": {
+        "received_at": datetime.now(UTC) - RECOVERY_AFTER - timedelta(seconds=1)}})
+    assert await unapplied() == 1
+
+    await QueueWorker(services, "w").run_once()  # a worker's first pass always sweeps
+    assert await unapplied() == 0
+    assert await counters(services) == (100, 1, 100, 1)
