@@ -11,12 +11,19 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
 from api.auth import mint_token
 from api.settings import Settings
 from services.container import Services
 from store.database import Store
+
+# CI replays the same generated examples every run (a landing must not depend on luck);
+# locally every run explores new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 SECRET = "test-secret-that-is-long-enough-for-hs256-keys"
 
