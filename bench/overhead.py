@@ -9,6 +9,7 @@ guards, field resolution, serialisation). Run: ``.venv/bin/python bench/overhead
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from datetime import UTC, datetime
@@ -30,7 +31,9 @@ from store.database import Store
 SECRET = "bench-secret-bench-secret-bench-secret"
 VIEWER = "viewer-bench"
 SEGMENTS = 50
-ROUNDS = int(__import__("os").environ.get("ROUNDS", "400"))
+ROUNDS = int(os.environ.get("ROUNDS", "400"))
+#: page sizes to compare (BENCH_SIZES=1 profiles only the one-node case)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1,10,50").split(","))
 
 QUERY = """query($first: Int) { mySegments(first: $first) { edges { node {
   viewerId creatorId budget intent proximity lastUpdated
@@ -87,7 +90,7 @@ async def main() -> None:
                                   base_url="http://b")
         async with gql, plain:
             lines = []
-            for first in (1, 10, SEGMENTS):
+            for first in SIZES:
                 body = {"query": QUERY, "variables": {"first": first}}
                 check = (await gql.post("/graphql", json=body, headers=headers)).json()
                 assert len(check["data"]["mySegments"]["edges"]) == first, check
