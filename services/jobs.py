@@ -11,12 +11,9 @@ from datetime import datetime
 
 from domain.priorities import WorkKind
 from domain.queue import Job, QueuePolicy, backoff, error_text
-from services.segments import SegmentService
+from services.segments import MAX_VIEWER_PAIRS, SegmentService
 from store.queue import QueueRepository
 from store.rollups import PairKey, RollupRepository
-
-#: the most pairs a viewer-wide job recomputes (matches ``recompute_viewer``)
-MAX_VIEWER_PAIRS = 10_000
 
 log = logging.getLogger("audience.queue")
 Clock = Callable[[], datetime]

@@ -26,6 +26,8 @@ from store.segments import SegmentRepository, StoredSegment, TransitionRecord
 
 #: pairs recomputed per batch of store reads (one $in query per collection per batch)
 RECOMPUTE_BATCH = 200
+#: the most pairs one viewer-wide recomputation covers (a bound on fan-out work)
+MAX_VIEWER_PAIRS = 10_000
 #: times a pair is recomputed when other writers keep changing it underneath
 MAX_WRITE_CONFLICTS = 5
 
@@ -199,17 +201,11 @@ class SegmentService:
         return len(records)
 
     async def recompute_viewer(self, viewer_id: str, now: datetime | None = None,
-                               limit: int = 10_000) -> int:
+                               limit: int = MAX_VIEWER_PAIRS) -> int:
         """Recompute every pair of a viewer (viewer-wide facts: budget, location, risk)."""
         creators = await self.rollups.creators_of(viewer_id, limit)
         await self.recompute_many([(viewer_id, c) for c in creators], now)
         return len(creators)
-
-    async def recompute_creator(self, creator_id: str, now: datetime | None = None) -> int:
-        """Recompute every pair of a creator (the creator's location or interests changed)."""
-        viewers = await self.rollups.viewers_of(creator_id)
-        await self.recompute_many([(v, creator_id) for v in viewers], now)
-        return len(viewers)
 
     async def recompute_all(self, now: datetime | None = None) -> int:
         """Recompute every pair (rebuild and the daily full run)."""
