@@ -33,9 +33,10 @@ from api.auth import AuthenticationError, principal_from_header
 from api.guards import BodySizeLimit, GuardedView, GuardState, guard_extensions
 from api.metrics import Metrics
 from api.settings import Settings
+from resolvers.loaders import build_loaders
+from resolvers.root import build_schema
 from schema.context import RequestContext
 from schema.errors import format_error
-from schema.root import build_schema
 from services.container import Services
 from services.health import segment_health
 from services.worker import QueueWorker, default_worker_id
@@ -79,9 +80,10 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
         except AuthenticationError as exc:
             auth_error = str(exc)
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-        return RequestContext(services=self.runtime.require_services(), principal=principal,
-                              auth_error=auth_error, request_id=request_id, request=request,
-                              response=response)
+        services = self.runtime.require_services()
+        return RequestContext(services=services, principal=principal, auth_error=auth_error,
+                              request_id=request_id, loaders=build_loaders(services),
+                              request=request, response=response)
 
     async def process_result(self, request: Any, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:

@@ -10,7 +10,8 @@ from aiodataloader import DataLoader
 from domain.rollups import Profile
 from domain.segments.classify import AudienceSegment
 from services.container import Services
-from store.rollups import PairKey
+
+PairKey = tuple[str, str]  # (viewer id, creator id)
 
 
 @dataclass

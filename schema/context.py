@@ -1,15 +1,20 @@
-"""The typed per-request context every resolver reads."""
+"""The typed per-request context every resolver reads.
+
+schema/ reads it but never builds it: the API (api/app.py) fills in the use cases and a fresh
+set of DataLoaders per request, so this module imports nothing above schema/ at run time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from strawberry.types import Info as _Info
 
-from api.auth import Principal
-from resolvers.loaders import Loaders, build_loaders
-from services.container import Services
+if TYPE_CHECKING:
+    from api.auth import Principal
+    from resolvers.loaders import Loaders
+    from services.container import Services
 
 
 @dataclass
@@ -20,12 +25,9 @@ class RequestContext:
     principal: Principal | None
     auth_error: str | None
     request_id: str
+    loaders: Loaders
     request: Any = None
     response: Any = None
-    loaders: Loaders = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.loaders = build_loaders(self.services)
 
 
 Info = _Info[RequestContext, None]

@@ -13,16 +13,20 @@ import strawberry
 
 from domain.insights.labels import SegmentKind
 from domain.insights.messaging import suggest
-from domain.insights.performance import DEFAULT_DAYS
+from domain.insights.performance import DEFAULT_DAYS, InvalidPerformanceQuery
 from domain.insights.recommendations import recommend
-from resolvers import insights as r
+from domain.insights.view import ReleasedAudience
 from schema.audience import AudienceBreakdown, AudienceOverview, PrivacyPolicy, TopSegment
 from schema.context import Info
+from schema.errors import bad_input
 from schema.growth import AudienceGrowth
 from schema.insight_enums import SegmentType
 from schema.recommendations import MessagingSuggestion, Recommendations
 from schema.segment_performance import SegmentPerformance
-from services.insights import ReleasedAudience
+
+DEFAULT_TOP_SEGMENTS = 5
+#: there are 36 combined segments; a dashboard lists a handful
+MAX_TOP_SEGMENTS = 20
 
 
 @strawberry.type(description="A creator's audience in aggregate — never an individual.")
@@ -41,8 +45,11 @@ class CreatorAudienceInsights:
     breakdown: AudienceBreakdown | None
 
     @strawberry.field(description="The largest combined segments shown, by rounded count.")
-    def top_segments(self, limit: int | None = r.DEFAULT_TOP_SEGMENTS) -> list[TopSegment]:
-        return [TopSegment.from_domain(s) for s in r.top_segments(self._audience, limit)]
+    def top_segments(self, limit: int | None = DEFAULT_TOP_SEGMENTS) -> list[TopSegment]:
+        size = DEFAULT_TOP_SEGMENTS if limit is None else limit
+        if not 1 <= size <= MAX_TOP_SEGMENTS:
+            raise bad_input(f"limit must be between 1 and {MAX_TOP_SEGMENTS}", field="limit")
+        return [TopSegment.from_domain(s) for s in self._audience.view.segments[:size]]
 
     @strawberry.field(description="Strategy, tips and opportunities, with their trace.")
     def recommendations(self) -> Recommendations | None:
@@ -51,8 +58,10 @@ class CreatorAudienceInsights:
 
     @strawberry.field(description="Change over 7 and 30 days, from the daily snapshots.")
     async def growth(self, info: Info) -> AudienceGrowth | None:
-        windows = await r.growth(info, self._audience)
-        return AudienceGrowth.from_domain(windows) if windows is not None else None
+        if self._audience.view.withheld:
+            return None
+        return AudienceGrowth.from_domain(
+            await info.context.services.insights.growth(self._audience.view))
 
     @strawberry.field(description="Message themes for the segments that dominate.")
     def messaging(self) -> list[MessagingSuggestion]:
@@ -63,8 +72,13 @@ class CreatorAudienceInsights:
     async def segment_performance(self, info: Info, segment_type: SegmentType,
                                   segment_value: str, days: int | None = DEFAULT_DAYS
                                   ) -> SegmentPerformance:
-        return SegmentPerformance.from_domain(await r.segment_performance(
-            info, self._audience, SegmentKind(segment_type), segment_value, days))
+        try:
+            performance = await info.context.services.insights.performance(
+                self._audience.view, SegmentKind(segment_type), segment_value.strip(),
+                DEFAULT_DAYS if days is None else days)
+        except InvalidPerformanceQuery as exc:
+            raise bad_input(str(exc), field=exc.field) from None
+        return SegmentPerformance.from_domain(performance)
 
     @classmethod
     def from_domain(cls, a: ReleasedAudience) -> CreatorAudienceInsights:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -35,7 +34,7 @@ from domain.insights.performance import (
     window,
 )
 from domain.insights.releases import Family, cells_of, flat, plan_release, rebase
-from domain.insights.view import AudienceView, audience_view
+from domain.insights.view import AudienceView, ReleasedAudience, audience_view
 from services.segments import SegmentTransition
 from store.aggregates import AggregateRepository
 from store.performance import PerformanceRepository
@@ -56,15 +55,6 @@ STALE_MARK_AGE = timedelta(days=1)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class ReleasedAudience:
-    """What a creator reads: the view of the last release, and when it was cut."""
-
-    view: AudienceView
-    as_of: datetime | None
-    revenue_as_of: datetime | None
 
 
 class InsightsService:

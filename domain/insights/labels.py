@@ -11,26 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class SegmentKind(StrEnum):
-    """The segment dimensions a creator's audience is broken down by."""
-
-    BUDGET = "budget"
-    INTENT = "intent"
-    PROXIMITY = "proximity"
-
-
-#: the passion signals, in the order they are shown (field names of ``PassionSignals``)
-PASSION_KIND = "passion"
+# The dimensions themselves are declared in domain/segments/dimensions.py; these names are
+# imported from here by the insight modules.
+from domain.segments.dimensions import PASSION_KIND, SegmentKind
 
 
 class Dimension(StrEnum):
-    """Every dimension a creator sees a breakdown of: the segment kinds and passion."""
+    """Every group a creator sees a breakdown of: the tier dimensions and passion."""
 
     BUDGET = SegmentKind.BUDGET.value
     INTENT = SegmentKind.INTENT.value
     PROXIMITY = SegmentKind.PROXIMITY.value
     PASSION = PASSION_KIND
+
 
 OTHER_KEY = "OTHER"
 

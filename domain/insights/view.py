@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.insights.aggregates import CreatorAggregate
 from domain.insights.labels import (
@@ -222,3 +223,12 @@ def audience_view(aggregate: CreatorAggregate) -> AudienceView:
         average_revenue=(significant(audience_revenue / shown_total) if audience_revenue > 0
                          else None),
         breakdown=breakdown, passion=tuple(passion), segments=tuple(segments))
+
+
+@dataclass(frozen=True)
+class ReleasedAudience:
+    """What a creator reads: the view of the last release, and when it was cut."""
+
+    view: AudienceView
+    as_of: datetime | None
+    revenue_as_of: datetime | None

@@ -26,7 +26,7 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schema.root import build_schema
+from resolvers.root import build_schema
 from tests.conftest import codes, token
 
 _SCHEMA = build_schema()._schema

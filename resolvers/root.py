@@ -9,14 +9,14 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from resolvers.discovery_fields import DiscoveryMutations, DiscoveryQueries
+from resolvers.event_mutations import EventMutations
+from resolvers.insights_fields import InsightsQueries
+from resolvers.queue_fields import QueueMutations, QueueQueries
+from resolvers.segment_fields import SegmentMutations, SegmentQueries
 from schema.context import Info
-from schema.discovery_fields import DiscoveryMutations, DiscoveryQueries
-from schema.event_mutations import EventMutations
-from schema.insights_fields import InsightsQueries
 from schema.me import Me
 from schema.permissions import IsAuthenticated, require_principal
-from schema.queue_fields import QueueMutations, QueueQueries
-from schema.segment_fields import SegmentMutations, SegmentQueries
 
 
 @strawberry.type
