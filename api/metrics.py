@@ -45,6 +45,9 @@ class Metrics:
         self.daily_run_finished = Gauge("audience_daily_run_last_finished_timestamp_seconds",
                                         "When the last daily run finished (0: never)",
                                         registry=self.registry)
+        self.dead_letters = Gauge("audience_dead_letters",
+                                  "Records set aside after their attempts ran out, by source",
+                                  ["source"], registry=self.registry)
         self.queue_workers = Gauge("audience_queue_workers_seen",
                                    "Workers that reported within the last hour",
                                    registry=self.registry)
@@ -70,3 +73,5 @@ class Metrics:
         self.daily_run_finished.set(run.finished_at.timestamp()
                                     if run is not None and run.finished_at else 0)
         self.queue_workers.set(len(health.workers))
+        for source, n in (health.dead_letters or {}).items():
+            self.dead_letters.labels(source.value).set(n)

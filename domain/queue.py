@@ -9,9 +9,11 @@ recomputes from current rollups), so running a job twice is harmless, losing one
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 from domain.priorities import WorkKind
 
@@ -66,6 +68,28 @@ class Job:
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
     last_error: str | None = None
+
+
+class DeadLetterSource(StrEnum):
+    """Where a dead letter came from: a segment change's outbox, or the work queue."""
+
+    OUTBOX = "outbox"
+    QUEUE = "queue"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A record that failed too often to keep retrying: where it came from, what it was
+    about (``key``: the pair or the job's work key), why it failed, and its raw payload."""
+
+    id: str
+    source: DeadLetterSource
+    key: str
+    error: str
+    attempts: int
+    at: datetime
+    priority: int | None
+    payload: Mapping[str, Any]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -239,6 +263,8 @@ class SegmentHealth:
     #: events stored but still unapplied past the in-flight grace: what a crash stranded and
     #: the worker's recovery sweep has yet to finish (services/ingest.py)
     unapplied_events: int = 0
+    #: records set aside after their attempts ran out, by source (see ``DeadLetter``)
+    dead_letters: Mapping[DeadLetterSource, int] | None = None
 
     def jobs(self, status: JobStatus) -> int:
         return sum(d.jobs for d in self.depth if d.status is status)

@@ -7,6 +7,7 @@ import strawberry
 
 from resolvers import queue as r
 from schema.context import Info
+from schema.dead_letter import DeadLetter, DeadLetterSource
 from schema.permissions import IsAdmin, IsServiceOrAdmin
 from schema.queue_run import QueueRun
 from schema.segment_health import SegmentHealth
@@ -18,6 +19,13 @@ class QueueQueries:
                       description="Queue depth, failures, computation times, the daily run.")
     async def segment_health(self, info: Info) -> SegmentHealth | None:
         return await r.segment_health(info)
+
+    @strawberry.field(permission_classes=[IsAdmin],
+                      description="The newest dead letters (1–100, default 20), of one source "
+                                  "or of all.")
+    async def dead_letters(self, info: Info, origin: DeadLetterSource | None = None,
+                           first: int = 20) -> list[DeadLetter] | None:
+        return await r.dead_letters(info, origin, first)
 
 
 @strawberry.type

@@ -17,6 +17,7 @@ from services.segments import SegmentService, SegmentTransition, utc_now
 from store.aggregates import AggregateRepository
 from store.configuration import ConfigurationRepository
 from store.database import Store
+from store.dead_letters import DeadLetterRepository
 from store.ledger import EventLedger
 from store.locks import LockRepository, WorkerRegistry
 from store.performance import PerformanceRepository
@@ -50,6 +51,8 @@ class Services:
     workers: WorkerRegistry
     #: creator audience insights: releases fed by transitions, the dashboard's reads
     insights: InsightsService
+    #: outbox records and jobs set aside after their attempts (health, ``deadLetters``)
+    dead_letters: DeadLetterRepository
     #: steps `audience rebuild` runs after the rollups, in order (segments, aggregates, ...)
     rebuild_stages: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -92,7 +95,7 @@ class Services:
                        discovery=discovery, queue=queue, queue_policy=policy, jobs=jobs,
                        freshness=freshness,
                        locks=LockRepository(store), workers=WorkerRegistry(store),
-                       insights=insights)
+                       insights=insights, dead_letters=DeadLetterRepository(store))
         services.rebuild_stages.append(services._rebuild_segments)
         services.rebuild_stages.append(discovery.rebuild_index)
         # Releases sit out the rebuild's replay and are re-anchored on the result.

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.queue import JobStatus, SegmentHealth, next_daily_run, percentile
+from domain.queue import (
+    DeadLetter,
+    DeadLetterSource,
+    JobStatus,
+    SegmentHealth,
+    next_daily_run,
+    percentile,
+)
 from services.container import Services
 
 #: workers that reported within this window are listed
@@ -41,4 +48,14 @@ async def segment_health(services: Services, now: datetime) -> SegmentHealth:
         workers=tuple(await services.workers.seen_since(now - WORKER_WINDOW)),
         recent_failures=tuple(await queue.recent_failures(RECENT_FAILURES)),
         unapplied_events=await services.ingestion.unapplied(),
+        dead_letters={source: await services.dead_letters.count(source)
+                      for source in DeadLetterSource},
     )
+
+
+async def dead_letters(services: Services, source: DeadLetterSource | None, limit: int
+                       ) -> list[DeadLetter]:
+    """The newest dead letters of ``source`` (of every source when None), newest first."""
+    sources = [source] if source is not None else list(DeadLetterSource)
+    found = [letter for s in sources for letter in await services.dead_letters.recent(s, limit)]
+    return sorted(found, key=lambda letter: letter.at, reverse=True)[:limit]

@@ -10,6 +10,7 @@ So derived counters (creator aggregates) never miss a change and never count one
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import uuid
 from collections import deque
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from domain.queue import error_text
 from domain.segments.classify import AudienceSegment, SegmentInputs, classify_pair
 from domain.segments.risk import RiskChange, RiskLevel, clean_reason
 from store.configuration import ConfigurationRepository
@@ -30,6 +32,10 @@ RECOMPUTE_BATCH = 200
 MAX_VIEWER_PAIRS = 10_000
 #: times a pair is recomputed when other writers keep changing it underneath
 MAX_WRITE_CONFLICTS = 5
+#: redeliveries of one orphaned change before it is set aside in ``dead_letters``
+MAX_DELIVERY_ATTEMPTS = 5
+
+log = logging.getLogger("audience.segments")
 
 
 @dataclass(frozen=True)
@@ -194,11 +200,23 @@ class SegmentService:
         """
         now = now or self.clock()
         records = await self.segments.undelivered(now - older_than, limit)
-        changes = [SegmentTransition(r.before, r.after, r.id) for r in records]
-        for change in changes:
-            await self._deliver(change)
-        await self._confirm(changes)
-        return len(records)
+        delivered: list[SegmentTransition] = []
+        for record in records:
+            change = SegmentTransition(record.before, record.after, record.id)
+            try:
+                await self._deliver(change)
+            except Exception as exc:
+                # One poison record must not stall the sweep: it is retried a grace later,
+                # and set aside in dead_letters once its attempts are spent.
+                buried = await self.segments.delivery_failed(
+                    record, error_text(exc), now, MAX_DELIVERY_ATTEMPTS)
+                log.warning("redelivery failed", extra={
+                    "change": record.id, "attempts": record.attempts + 1,
+                    "dead_lettered": buried, "error": error_text(exc)})
+                continue
+            delivered.append(change)
+        await self._confirm(delivered)
+        return len(delivered)
 
     async def recompute_viewer(self, viewer_id: str, now: datetime | None = None,
                                limit: int = MAX_VIEWER_PAIRS) -> int:

@@ -36,6 +36,8 @@ class Collections:
     QUEUE_WORKERS = "queue_workers"
     CREATOR_INDEX = "creator_index"
     PERSISTED_QUERIES = "persisted_queries"
+    #: outbox records and queue jobs that failed too often, set aside for an operator
+    DEAD_LETTERS = "dead_letters"
 
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -77,6 +79,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("viewer_id", ASCENDING), ("status", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("lease_expires_at", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
+    ],
+    Collections.DEAD_LETTERS: [
+        IndexModel([("source", ASCENDING), ("at", DESCENDING)]),
+        IndexModel([("source", ASCENDING), ("priority", ASCENDING), ("at", DESCENDING)]),
     ],
     # candidate pools: the most popular creators of a cell, a region, a segment, or of all
     Collections.CREATOR_INDEX: [

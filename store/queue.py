@@ -17,9 +17,10 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from domain.priorities import Work, WorkKind
+from domain.priorities import PRIORITIES, Work, WorkKind
 from domain.queue import Job, JobStatus, QueueDepth
 from store.database import Collections, Store, utc
+from store.dead_letters import DeadLetterRepository, DeadLetterSource
 
 _ACTIVE = [JobStatus.PENDING.value, JobStatus.RUNNING.value]
 #: candidate queries per claim when concurrent workers keep taking the candidates first
@@ -41,6 +42,7 @@ def job_from_doc(d: dict[str, Any]) -> Job:
 class QueueRepository:
     def __init__(self, store: Store) -> None:
         self._jobs = store.collection(Collections.QUEUE)
+        self._dead = DeadLetterRepository(store)
 
     # --- producers ------------------------------------------------------------------------
 
@@ -98,8 +100,14 @@ class QueueRepository:
                         break
                     doc = await self._jobs.find_one_and_update(
                         {"_id": job_id, **query}, take, return_document=ReturnDocument.AFTER)
-                    if doc is not None:
+                    if doc is None:
+                        continue
+                    try:
                         claimed.append(job_from_doc(doc))
+                    except Exception as exc:  # unreadable: no worker could ever run it
+                        await self._bury(doc, f"unreadable job: {type(exc).__name__}: {exc}",
+                                         now)
+                        await self._jobs.delete_one({"_id": job_id, "lease_owner": owner})
                 if len(candidates) < wanted * 2:
                     break  # the query is exhausted
         return claimed
@@ -156,14 +164,27 @@ class QueueRepository:
             await self._jobs.delete_one(mine)
 
     async def fail(self, job: Job, owner: str | None, error: str, now: datetime) -> None:
-        """Give up on a job: it stays, ``failed``, with its last error, for an operator."""
+        """Give up on a job: it moves to ``dead_letters`` with its last error, for an operator
+        (copied first, then removed: a crash in between leaves a copy, never a loss)."""
         mine: dict[str, Any] = {"_id": _oid(job.id), "status": JobStatus.RUNNING.value}
         if owner is not None:
             mine["lease_owner"] = owner
-        await self._jobs.update_one(mine, {
-            "$set": {"status": JobStatus.FAILED.value, "last_error": error, "failed_at": now,
-                     "updated_at": now},
-            "$unset": {"lease_owner": "", "lease_expires_at": ""}})
+        doc = await self._jobs.find_one(mine)
+        if doc is None:
+            return  # the lease was lost meanwhile: the job is its new holder's
+        await self._bury(doc, error, now)
+        await self._jobs.delete_one(mine)
+
+    async def _bury(self, doc: dict[str, Any], error: str, now: datetime) -> None:
+        payload = {**doc, "status": JobStatus.FAILED.value, "last_error": error,
+                   "failed_at": now}
+        payload.pop("lease_owner", None)
+        payload.pop("lease_expires_at", None)
+        priority = doc.get("priority")
+        await self._dead.put(DeadLetterSource.QUEUE, str(doc["_id"]), key=str(doc.get("key")),
+                             error=error, attempts=int(doc.get("attempts") or 0), at=now,
+                             payload=payload,
+                             priority=priority if isinstance(priority, int) else None)
 
     # --- readers that want fresh segments ---------------------------------------------------
 
@@ -185,36 +206,46 @@ class QueueRepository:
     # --- figures --------------------------------------------------------------------------
 
     async def depth(self) -> list[QueueDepth]:
-        """Jobs by priority and status."""
-        rows = self._jobs.aggregate([{"$group": {"_id": {"priority": "$priority",
-                                                        "status": "$status"},
-                                                "jobs": {"$sum": 1}}}])
-        out = [QueueDepth(int(r["_id"]["priority"]), JobStatus(r["_id"]["status"]),
-                          int(r["jobs"])) async for r in rows]
+        """Jobs by priority and status: one index count per (status, priority) of the
+        priority table, and the dead letters for ``failed`` — never a $group over the whole
+        queue, so a scrape costs the same however long the queue is."""
+        out: list[QueueDepth] = []
+        for level in sorted({p.level for p in PRIORITIES}, reverse=True):
+            for status in _ACTIVE:
+                n = int(await self._jobs.count_documents({"status": status, "priority": level}))
+                if n:
+                    out.append(QueueDepth(level, JobStatus(status), n))
+            failed = await self._dead.count(DeadLetterSource.QUEUE, priority=level)
+            if failed:
+                out.append(QueueDepth(level, JobStatus.FAILED, failed))
         return sorted(out, key=lambda d: (-d.priority, d.status.value))
 
     async def count(self, status: JobStatus) -> int:
+        if status is JobStatus.FAILED:
+            return await self._dead.count(DeadLetterSource.QUEUE)
         return int(await self._jobs.count_documents({"status": status.value}))
 
     async def failed_since(self, since: datetime) -> int:
-        return int(await self._jobs.count_documents({"status": JobStatus.FAILED.value,
-                                                     "failed_at": {"$gte": since}}))
+        return await self._dead.count(DeadLetterSource.QUEUE, since=since)
 
     async def oldest(self, status: JobStatus, field: str = "created_at") -> datetime | None:
         """The earliest ``field`` among jobs in ``status``."""
         doc = await self._jobs.find_one({"status": status.value}, {field: 1},
-                                        sort=[(field, 1)])
+                                        sort=[("status", 1), (field, 1)])
         return utc(doc.get(field)) if doc else None
 
     async def recent_failures(self, limit: int) -> list[Job]:
-        cursor = self._jobs.find({"status": JobStatus.FAILED.value}).sort(
-            "failed_at", -1).limit(limit)
-        return [job_from_doc(d) async for d in cursor]
+        """The newest failed jobs (from ``dead_letters``), newest first."""
+        out = []
+        for letter in await self._dead.recent(DeadLetterSource.QUEUE, limit):
+            try:
+                out.append(job_from_doc(dict(letter.payload)))
+            except Exception:  # an unreadable job's letter: listed by deadLetters only
+                continue
+        return out
 
     async def prune_failed(self, before: datetime) -> int:
-        result = await self._jobs.delete_many({"status": JobStatus.FAILED.value,
-                                               "failed_at": {"$lt": before}})
-        return int(result.deleted_count)
+        return await self._dead.prune(DeadLetterSource.QUEUE, before)
 
     async def all(self) -> list[Job]:
         """Every job (tests and benchmarks)."""

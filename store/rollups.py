@@ -130,14 +130,22 @@ class RollupRepository:
             await self._set_if_newer(user_id, update.profile_fact)
 
     async def _set_if_newer(self, user_id: str, fact: ProfileFact) -> None:
+        """Store ``fact`` unless the stored one is newer (same order key: the same fact).
+
+        The upsert raises DuplicateKeyError in two cases: the stored fact is newer (the filter
+        missed, so the upsert tried to insert a second document), or a concurrent writer
+        created the document between our match and our insert. The server does not retry
+        such an upsert (its filter is not a plain ``_id`` equality), so the plain update runs
+        again against the document that now exists: a no-op in the first case, our newer
+        fact stored in the second. Without it the second case lost the newer fact."""
         key_field = f"{fact.name}_key"
         newer = {"_id": user_id,
                  "$or": [{key_field: {"$lt": fact.order_key}}, {key_field: {"$exists": False}}]}
+        update = {"$set": {fact.name: fact.value, key_field: fact.order_key}}
         try:
-            await self._profiles.update_one(
-                newer, {"$set": {fact.name: fact.value, key_field: fact.order_key}}, upsert=True)
+            await self._profiles.update_one(newer, update, upsert=True)
         except DuplicateKeyError:
-            pass  # the stored fact is newer: this (older) event changes nothing
+            await self._profiles.update_one(newer, update)
 
     async def viewers(self, viewer_ids: Sequence[str]) -> list[ViewerRollup | None]:
         """Viewer rollups in key order, ``None`` for a viewer with none."""

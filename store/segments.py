@@ -17,6 +17,7 @@ from domain.segments.passion import PassionSignals
 from domain.segments.proximity import Proximity, ProximityResult
 from domain.segments.risk import RiskLevel
 from store.database import Collections, Store, utc
+from store.dead_letters import DeadLetterRepository, DeadLetterSource
 from store.rollups import PairKey, pair_id
 
 
@@ -88,10 +89,12 @@ class TransitionRecord:
     at: datetime
     before: AudienceSegment | None
     after: AudienceSegment
+    #: failed redeliveries so far (each pushes ``at`` forward: the next try is a grace later)
+    attempts: int = 0
 
 
 def _record_to_doc(t: TransitionRecord) -> dict[str, Any]:
-    return {"id": t.id, "at": t.at,
+    return {"id": t.id, "at": t.at, "attempts": t.attempts,
             "before": segment_to_doc(t.before) if t.before else None,
             "after": segment_to_doc(t.after)}
 
@@ -101,12 +104,14 @@ def _record_from_doc(d: dict[str, Any]) -> TransitionRecord:
     assert at is not None
     return TransitionRecord(id=d["id"], at=at,
                             before=segment_from_doc(d["before"]) if d.get("before") else None,
-                            after=segment_from_doc(d["after"]))
+                            after=segment_from_doc(d["after"]),
+                            attempts=int(d.get("attempts") or 0))
 
 
 class SegmentRepository:
     def __init__(self, store: Store) -> None:
         self._segments = store.collection(Collections.SEGMENTS)
+        self._dead = DeadLetterRepository(store)
 
     async def get_versioned(self, keys: Sequence[PairKey]) -> dict[PairKey, StoredSegment]:
         """The stored segments of ``keys`` (absent pairs left out) with their versions."""
@@ -150,14 +155,52 @@ class SegmentRepository:
                 {"$pull": {"outbox": {"id": {"$in": [t for _, t in delivered]}}}})
 
     async def undelivered(self, older_than: datetime, limit: int) -> list[TransitionRecord]:
-        """Changes written before ``older_than`` and never confirmed (their writer died)."""
+        """Changes written before ``older_than`` and never confirmed (their writer died), the
+        pairs holding the oldest first: sorted, then limited, so a sweep always reaches the
+        oldest records whatever the outbox holds.
+
+        A record that cannot even be read back (a corrupt or foreign document) is moved to
+        ``dead_letters`` on the spot: no retry could ever deliver it, and leaving it would make
+        every later sweep meet it first."""
         out: list[TransitionRecord] = []
         cursor = self._segments.find({"outbox.at": {"$lt": older_than}},
-                                     {"outbox": 1}).limit(limit)
+                                     {"outbox": 1}).sort("outbox.at", 1).limit(limit)
         async for d in cursor:
-            out.extend(r for r in map(_record_from_doc, d.get("outbox") or ())
-                       if r.at < older_than)
+            for raw in d.get("outbox") or ():
+                try:
+                    record = _record_from_doc(raw)
+                except Exception as exc:  # any decoding failure: the record is unreadable
+                    await self._bury(d["_id"], raw, f"unreadable: {type(exc).__name__}: {exc}",
+                                     int(raw.get("attempts") or 0) if isinstance(raw, dict)
+                                     else 0, older_than)
+                    continue
+                if record.at < older_than:
+                    out.append(record)
         return sorted(out, key=lambda r: r.at)
+
+    async def delivery_failed(self, record: TransitionRecord, error: str, now: datetime,
+                              max_attempts: int) -> bool:
+        """Count a failed redelivery of ``record``: retried a grace later (its ``at`` moves to
+        ``now``), or, its attempts spent, moved to ``dead_letters``. True when dead-lettered."""
+        key = pair_id(record.after.viewer_id, record.after.creator_id)
+        if record.attempts + 1 >= max_attempts:
+            await self._bury(key, _record_to_doc(record), error, record.attempts + 1, now)
+            return True
+        await self._segments.update_one(
+            {"viewer_id": record.after.viewer_id, "creator_id": record.after.creator_id,
+             "_id": key, "outbox.id": record.id},
+            {"$inc": {"outbox.$.attempts": 1},
+             "$set": {"outbox.$.at": now, "outbox.$.last_error": error}})
+        return False
+
+    async def _bury(self, key: str, raw: Any, error: str, attempts: int, now: datetime
+                    ) -> None:
+        record_id = str(raw.get("id")) if isinstance(raw, dict) else repr(raw)[:100]
+        await self._dead.put(DeadLetterSource.OUTBOX, f"{key}|{record_id}", key=key,
+                             error=error, attempts=attempts, at=now,
+                             payload=raw if isinstance(raw, dict) else {"raw": repr(raw)})
+        pull = {"id": raw["id"]} if isinstance(raw, dict) and "id" in raw else raw
+        await self._segments.update_one({"_id": key}, {"$pull": {"outbox": pull}})
 
     async def save(self, segment: AudienceSegment) -> AudienceSegment | None:
         """Store ``segment``; return the one it replaced (atomically), ``None`` if it is new.

@@ -126,7 +126,8 @@ async def test_a_job_whose_workers_keep_dying_is_failed_after_its_attempts(servi
         clock.advance(seconds=61)
     run = await QueueWorker(services, "survivor", clock=clock).run_once(drain=True)
     assert (run.processed, run.failed) == (0, 1)
-    [job] = await jobs(services)
+    assert await jobs(services) == []  # moved to the dead letters
+    [job] = await services.queue.recent_failures(10)
     assert job.status is JobStatus.FAILED and "lease expired 3 times" in job.last_error
 
 
@@ -157,15 +158,17 @@ async def test_a_failing_job_is_retried_with_backoff_then_marked_failed(services
 
     clock.advance(seconds=10)
     assert (await worker.run_once()).failed == 1
-    [job] = await jobs(services)
+    assert await jobs(services) == []
+    [job] = await services.queue.recent_failures(10)
     assert (job.status, job.attempts, job.last_error) == (
         JobStatus.FAILED, 3, "RuntimeError: store exploded")
 
     health = await segment_health(services, clock())
     assert health.failed_last_24h == 1 and health.recent_failures[0].key == job.key
-    # A failed job keeps its record but never blocks new work for the same pair.
+    # A failed job keeps its record (a dead letter) but never blocks new work for the pair.
     await record(services, EventType.MEDIA_LIKED, media_id="m2", **PAIR)
-    assert sorted(j.status.value for j in await jobs(services)) == ["failed", "pending"]
+    assert [j.status.value for j in await jobs(services)] == ["pending"]
+    assert await services.queue.count(JobStatus.FAILED) == 1
 
 
 async def test_one_bad_job_does_not_hold_back_the_others_in_its_batch(services):
