@@ -194,9 +194,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if settings.uses_development_secret:
             log.warning("AUDIENCE_JWT_SECRET is not set: signing tokens with the PUBLIC "
                         "DEVELOPMENT SECRET. Never expose this server.")
+        # /metrics counts every round trip and every event outcome through these ports
+        active.counter.listeners.append(runtime.metrics.count_store_operation)
         services = Services.build(active,
                                   config_cache_seconds=settings.audience_config_cache_seconds,
-                                  queue_policy=settings.queue_policy())
+                                  queue_policy=settings.queue_policy(),
+                                  event_outcomes=runtime.metrics.count_event)
         await services.start()
         runtime.services = services
         if settings.audience_demo:
@@ -215,6 +218,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 await worker.stop()
             runtime.services = None
             await services.stop()  # write what is buffered (discovery impressions)
+            active.counter.listeners.remove(runtime.metrics.count_store_operation)
             if own_store:
                 active.close()
 

@@ -20,8 +20,13 @@ class Metrics:
                                  ["path"], registry=self.registry)
         self.graphql_errors = Counter("audience_graphql_errors", "GraphQL errors by code",
                                       ["code"], registry=self.registry)
-        self.events = Counter("audience_events", "Events received",
-                              ["outcome"], registry=self.registry)
+        # contract section 8: outcome is accepted, duplicate or refused
+        self.events = Counter("audience_events", "Events received, by type and outcome",
+                              ["type", "outcome"], registry=self.registry)
+        # one per round trip to the store, counted by the store adapter (store/adapter.py)
+        self.store_operations = Counter("audience_store_operations",
+                                        "Round trips to the store",
+                                        ["collection", "operation"], registry=self.registry)
         # Queue figures: set from the store each time /metrics is scraped (observe_health).
         self.store_up = Gauge("audience_store_up", "1 when the store answered the last scrape",
                               registry=self.registry)
@@ -51,6 +56,14 @@ class Metrics:
         self.queue_workers = Gauge("audience_queue_workers_seen",
                                    "Workers that reported within the last hour",
                                    registry=self.registry)
+
+    def count_event(self, event_type: str, outcome: str) -> None:
+        """The ingestion port: one event's outcome."""
+        self.events.labels(event_type, outcome).inc()
+
+    def count_store_operation(self, collection: str, operation: str) -> None:
+        """The store adapter's port: one round trip."""
+        self.store_operations.labels(collection, operation).inc()
 
     def observe_health(self, health: SegmentHealth | None) -> None:
         """Set the queue gauges from a fresh health read (``None``: the store did not answer)."""

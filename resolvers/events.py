@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from graphql import GraphQLError
+
 from domain.events import MAX_BATCH_SIZE, Event, EventType, InvalidEvent, parse_event
 from schema.context import Info
 from schema.errors import bad_input
@@ -22,14 +24,35 @@ def to_event(event_type: EventType, value: Any, *, now: datetime, where: str = "
 
 async def record_event(info: Info, event_type: EventType, value: Any) -> EventReceipt:
     """Resolve one event mutation."""
-    event = to_event(event_type, value, now=datetime.now(UTC))
-    receipt = await info.context.services.ingestion.record(event)
+    ingestion = info.context.services.ingestion
+    try:
+        event = to_event(event_type, value, now=datetime.now(UTC))
+    except GraphQLError:
+        ingestion.refuse([event_type.value])
+        raise
+    receipt = await ingestion.record(event)
     return EventReceipt(event_id=receipt.event_id, accepted=receipt.accepted,  # type: ignore[arg-type]
                         duplicate=receipt.duplicate)
 
 
 async def record_events(info: Info, events: list[EventInput]) -> list[EventReceipt]:
     """Resolve ``recordEvents``: validate the whole batch first, so a bad element stores nothing."""
+    ingestion = info.context.services.ingestion
+    try:
+        parsed = _parse_batch(events)
+    except GraphQLError:
+        ingestion.refuse([_type_name(member) for member in events])
+        raise
+    receipts = []
+    for event in parsed:
+        receipt = await ingestion.record(event)
+        receipts.append(EventReceipt(event_id=receipt.event_id,  # type: ignore[arg-type]
+                                     accepted=receipt.accepted, duplicate=receipt.duplicate))
+    return receipts
+
+
+def _parse_batch(events: list[EventInput]) -> list[Event]:
+    """Every element validated, or an error naming the first bad element's index."""
     if len(events) > MAX_BATCH_SIZE:
         raise bad_input(f"A batch holds at most {MAX_BATCH_SIZE} events", field="events")
     now = datetime.now(UTC)
@@ -40,10 +63,11 @@ async def record_events(info: Info, events: list[EventInput]) -> list[EventRecei
         except ValueError as exc:
             raise bad_input(f"events[{index}]: {exc}", field="events") from None
         parsed.append(to_event(event_type, value, now=now, where=f"events[{index}]"))
-    ingestion = info.context.services.ingestion
-    receipts = []
-    for event in parsed:
-        receipt = await ingestion.record(event)
-        receipts.append(EventReceipt(event_id=receipt.event_id,  # type: ignore[arg-type]
-                                     accepted=receipt.accepted, duplicate=receipt.duplicate))
-    return receipts
+    return parsed
+
+
+def _type_name(member: EventInput) -> str:
+    try:
+        return chosen_event(member)[0].value
+    except ValueError:
+        return "unknown"

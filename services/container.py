@@ -9,7 +9,7 @@ from domain.insights.aggregates import transition_delta
 from domain.queue import QueuePolicy
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
-from services.ingest import Ingestion
+from services.ingest import EventOutcomes, Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
 from services.scheduling import PriorityScheduler
@@ -58,10 +58,12 @@ class Services:
 
     @classmethod
     def build(cls, store: Store, *, config_cache_seconds: float = 2.0,
-              queue_policy: QueuePolicy | None = None) -> Services:
+              queue_policy: QueuePolicy | None = None,
+              event_outcomes: EventOutcomes | None = None) -> Services:
         ledger = EventLedger(store)
         rollups = RollupRepository(store)
-        ingestion = Ingestion(ledger, rollups)
+        ingestion = (Ingestion(ledger, rollups, outcomes=event_outcomes) if event_outcomes
+                     else Ingestion(ledger, rollups))
         configuration = ConfigurationRepository(store, config_cache_seconds)
         segments = SegmentService(rollups, SegmentRepository(store), configuration,
                                   RiskRepository(store))

@@ -31,6 +31,13 @@ from store.rollups import RollupRepository
 
 EventListener = Callable[[Event], Awaitable[None]]
 Clock = Callable[[], datetime]
+#: told each event's outcome: (event type, "accepted" | "duplicate" | "refused")
+EventOutcomes = Callable[[str, str], None]
+ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
+
+
+def _ignore(event_type: str, outcome: str) -> None:
+    return None
 
 #: how long an unapplied event is presumed in flight before recovery takes it on (a request
 #: that takes longer is dead or as good as); also the lease of one recovery attempt
@@ -58,8 +65,10 @@ class Ingestion:
     """Records events exactly once and keeps rollups in step with the ledger."""
 
     def __init__(self, ledger: EventLedger, rollups: RollupRepository, *,
-                 recovery_after: timedelta = RECOVERY_AFTER, clock: Clock = utc_now) -> None:
+                 recovery_after: timedelta = RECOVERY_AFTER, clock: Clock = utc_now,
+                 outcomes: EventOutcomes = _ignore) -> None:
         self._ledger = ledger
+        self._outcomes = outcomes
         self._rollups = rollups
         self._listeners: list[EventListener] = []
         self.recovery_after = recovery_after
@@ -81,9 +90,17 @@ class Ingestion:
                 log.warning("finishing an event a crash left unapplied (redelivered)",
                             extra={"event_id": event.event_id})
                 await self._finish(stranded)
+            self._outcomes(event.type.value, DUPLICATE)
             return Receipt(event.event_id, accepted=True, duplicate=True)
         await self._finish(event)
+        self._outcomes(event.type.value, ACCEPTED)
         return Receipt(event.event_id, accepted=True, duplicate=False)
+
+    def refuse(self, event_types: list[str]) -> None:
+        """Count events refused before anything was stored (invalid input; a batch with one
+        bad element refuses every element)."""
+        for event_type in event_types:
+            self._outcomes(event_type, REFUSED)
 
     async def _finish(self, event: Event) -> None:
         """Everything a stored event sets in motion, then the mark that it is done."""

@@ -13,6 +13,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from store.adapter import CallCounter, CollectionAdapter
+
 
 class Collections:
     """Collection names, in one place."""
@@ -94,28 +96,6 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
-class _CountingCollection:
-    """A collection proxy that counts driver calls, so tests can prove batching."""
-
-    def __init__(self, inner: Any, counter: CallCounter) -> None:
-        self._inner = inner
-        self._counter = counter
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if callable(attr) and not name.startswith("_"):
-            def counted(*args: Any, **kwargs: Any) -> Any:
-                self._counter.calls += 1
-                return attr(*args, **kwargs)
-            return counted
-        return attr
-
-
-@dataclass
-class CallCounter:
-    calls: int = 0
-
-
 @dataclass
 class Store:
     """An open database: the client, the database handle and a driver-call counter."""
@@ -123,7 +103,10 @@ class Store:
     client: Any
     db: Any
     embedded: bool
+    #: every round trip, by collection and operation (store/adapter.py)
     counter: CallCounter = field(default_factory=CallCounter)
+    #: a simulated network hop per round trip (benches only)
+    latency_seconds: float = 0.0
 
     @classmethod
     def open(cls, url: str | None, db_name: str) -> Store:
@@ -133,24 +116,23 @@ class Store:
 
             client: Any = AsyncIOMotorClient(url, tz_aware=True, serverSelectionTimeoutMS=3000)
             return cls(client=client, db=client[db_name], embedded=False)
-        from mongomock_motor import AsyncMongoMockClient
+        from store.embedded import embedded_client
 
-        from store.embedded import speed_up_mongomock
-
-        speed_up_mongomock()
-        client = AsyncMongoMockClient(tz_aware=True)
+        client = embedded_client()
         return cls(client=client, db=client[db_name], embedded=True)
 
-    def collection(self, name: str) -> Any:
-        return _CountingCollection(self.db[name], self.counter)
+    def collection(self, name: str) -> CollectionAdapter:
+        """The only handle on a collection repositories get: every call is counted."""
+        return CollectionAdapter(self.db[name], name, self.counter, self.latency_seconds)
 
     async def ensure_indexes(self) -> None:
         for name, models in INDEXES.items():
-            await self.db[name].create_indexes(models)
+            await self.collection(name).create_indexes(models)
 
     async def ping(self) -> bool:
         """True when the store answers a round trip."""
         try:
+            self.counter("$cmd", "ping")
             await self.db.command("ping")
         except Exception:
             return False

@@ -1,19 +1,24 @@
-"""Speed for the embedded store: mongomock lookups that use indexes instead of scanning.
+"""The embedded store: mongomock, built from adapter classes that make it behave like MongoDB
+where the difference matters here.
 
-mongomock answers every query by copying and filtering the whole collection, so a lookup by
-``_id`` or by an indexed field costs O(collection), and per-event work grows with history — the
-opposite of what the design guarantees on a real server, where those lookups use indexes. This
-module gives mongomock the same shape:
+The adapter is a set of subclasses the embedded client is built from (nothing in mongomock is
+patched globally, so a plain ``mongomock`` client in the same process behaves as shipped; the
+tests in tests/integration/test_embedded.py compare the two):
 
-- a filter that pins ``_id`` to values (equality or ``$in``) only looks at those documents;
-- a filter with an equality (or ``$in``) on the *first field of a declared index* looks up a
-  hash index on that field, kept up to date on every insert, in-place update, replace, delete
-  and drop.
+- **Indexes are used.** mongomock answers every query by copying and filtering the whole
+  collection, so a lookup by ``_id`` or by an indexed field costs O(collection) and per-event
+  work would grow with history, the opposite of a real server. Here a filter that pins ``_id``
+  (equality or ``$in``) looks only at those documents, and a filter with an equality (or
+  ``$in``) on the first field of a declared index looks up a hash index on that field, kept up
+  to date on every insert, in-place update, replace, delete and drop. Candidates are re-checked
+  by mongomock's own ``filter_applies``, and a document whose value for an indexed field is not
+  a plain scalar is a candidate for every lookup on that field, so results are exactly the
+  unindexed ones, minus the scan.
+- **bulk_write works with PyMongo 4.9+**, which passes ``sort=`` to the bulk builder that
+  mongomock 4.3 does not accept (a TypeError there, a normal bulk write on MongoDB).
 
-Candidates are always re-checked by mongomock's own ``filter_applies``, and a document whose
-value for an indexed field is not a plain scalar (a list, a sub-document) is a candidate for
-every lookup on that field, so results are exactly the unpatched ones, minus the scan. Only the
-embedded store (and the tests on it) use mongomock; a real server is untouched.
+The hooks are mongomock's internal ``_iter_documents`` and ``_ensure_uniques``, which is why
+pyproject pins mongomock to 4.3.x.
 """
 
 from __future__ import annotations
@@ -23,6 +28,13 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+from mongomock import helpers
+from mongomock.collection import BulkOperationBuilder, Collection
+from mongomock.database import Database
+from mongomock.filtering import filter_applies
+from mongomock.mongo_client import MongoClient
+from mongomock.store import CollectionStore, DatabaseStore, ServerStore
+from mongomock_motor import AsyncMongoMockClient
 
 _SCALARS = (str, int, float, datetime, ObjectId)
 _MISSING = object()
@@ -97,8 +109,6 @@ class FieldIndex:
 
 def _store_key(document_id: Any) -> Any:
     if isinstance(document_id, dict):
-        from mongomock import helpers
-
         return helpers.hashdict(document_id)
     return document_id
 
@@ -113,68 +123,77 @@ def _indexed_fields(store: Any) -> set[str]:
     return fields
 
 
-def _field_index(store: Any) -> FieldIndex | None:
-    """The collection's field index, built on first use and rebuilt when indexes change."""
-    fields = _indexed_fields(store)
-    if not fields:
-        return None
-    index: FieldIndex | None = getattr(store, "audience_field_index", None)
-    if index is None or index.fields != fields:
-        index = FieldIndex(fields, list(store._documents.values()))
-        store.audience_field_index = index
-    return index
+class IndexedCollectionStore(CollectionStore):
+    """A collection's documents, plus the field index that follows every change to them."""
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.field_index: FieldIndex | None = None
 
-def speed_up_mongomock() -> None:
-    """Install the index fast paths into mongomock (idempotent)."""
-    from mongomock import collection as mongomock_collection
-    from mongomock import store as mongomock_store
-    from mongomock.filtering import filter_applies
-
-    collection_cls = mongomock_collection.Collection
-    store_cls = mongomock_store.CollectionStore
-    original_iter = collection_cls._iter_documents
-    if getattr(original_iter, "index_fast_path", False):
-        return
-    original_ensure = collection_cls._ensure_uniques
-    original_set, original_del, original_drop = (
-        store_cls.__setitem__, store_cls.__delitem__, store_cls.drop)
-
-    def keep_index(store: Any, key: Any, document: dict[str, Any] | None) -> None:
-        index: FieldIndex | None = getattr(store, "audience_field_index", None)
-        if index is None:
+    def follow(self, key: Any, document: dict[str, Any] | None) -> None:
+        if self.field_index is None:
             return
         if document is None:
-            index.remove(key)
+            self.field_index.remove(key)
         else:
-            index.put(key, document)
+            self.field_index.put(key, document)
 
-    def setitem(self: Any, key: Any, value: Any) -> None:
-        original_set(self, key, value)
-        keep_index(self, key, value)
+    def __setitem__(self, key: Any, val: Any) -> None:
+        super().__setitem__(key, val)
+        self.follow(key, val)
 
-    def delitem(self: Any, key: Any) -> None:
-        original_del(self, key)
-        keep_index(self, key, None)
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.follow(key, None)
 
-    def drop(self: Any) -> None:
-        original_drop(self)
-        self.audience_field_index = None
+    def drop(self) -> None:
+        super().drop()
+        self.field_index = None
 
-    def ensure_uniques(self: Any, new_data: dict[str, Any]) -> None:
+    def index_for_lookups(self) -> FieldIndex | None:
+        """The field index, built on first use and rebuilt when the declared indexes change."""
+        fields = _indexed_fields(self)
+        if not fields:
+            return None
+        if self.field_index is None or self.field_index.fields != fields:
+            self.field_index = FieldIndex(fields, list(self._documents.values()))
+        return self.field_index
+
+
+class _BulkBuilder(BulkOperationBuilder):
+    """mongomock's bulk builder, taking the arguments PyMongo 4.9+ passes (``sort``)."""
+
+    def add_update(self, selector: Any, doc: Any, multi: bool = False, upsert: bool = False,
+                   collation: Any = None, array_filters: Any = None, hint: Any = None,
+                   sort: Any = None) -> None:
+        super().add_update(selector, doc, multi=multi, upsert=upsert, collation=collation,
+                           array_filters=array_filters, hint=hint)
+
+    def add_replace(self, selector: Any, doc: Any, upsert: bool, collation: Any = None,
+                    hint: Any = None, sort: Any = None) -> None:
+        super().add_replace(selector, doc, upsert, collation=collation, hint=hint)
+
+
+class IndexedCollection(Collection):
+    """A mongomock collection whose lookups use the field index of its store."""
+
+    def _ensure_uniques(self, new_data: dict[str, Any]) -> None:
         # Called after every insert and in-place update: the moment the index must follow.
-        keep_index(self._store, _store_key(new_data["_id"]), new_data)
-        original_ensure(self, new_data)
-
-    def iter_documents(self: Any, filter_: Any) -> Iterator[dict[str, Any]]:
         store = self._store
-        if not isinstance(filter_, dict) or store.is_empty:
-            return original_iter(self, filter_)
+        if isinstance(store, IndexedCollectionStore):
+            store.follow(_store_key(new_data["_id"]), new_data)
+        super()._ensure_uniques(new_data)
+
+    def _iter_documents(self, filter_: Any) -> Iterator[dict[str, Any]]:
+        store = self._store
+        if not isinstance(filter_, dict) or not isinstance(store, IndexedCollectionStore) \
+                or store.is_empty:
+            return super()._iter_documents(filter_)
         keys: list[Any] | None = None
         if "_id" in filter_:
             keys = _wanted(filter_["_id"])
         if keys is None:
-            index = _field_index(store)
+            index = store.index_for_lookups()
             if index is not None:
                 for field in filter_:
                     if field in index.fields:
@@ -183,17 +202,79 @@ def speed_up_mongomock() -> None:
                             keys = index.candidates(field, wanted)
                             break
         if keys is None:
-            return original_iter(self, filter_)
+            return super()._iter_documents(filter_)
         documents = store._documents
-        found = [documents[k] for k in keys
-                 if k in documents and filter_applies(filter_, documents[k])]
-        return iter(found)
+        return iter([documents[k] for k in keys
+                     if k in documents and filter_applies(filter_, documents[k])])
 
-    iter_documents.index_fast_path = True  # type: ignore[attr-defined]
-    # Replacing mongomock's methods is the point of this module (the originals are kept and
-    # called above), so mypy's method-assign check is silenced for exactly these assignments.
-    store_cls.__setitem__ = setitem  # type: ignore[method-assign]
-    store_cls.__delitem__ = delitem  # type: ignore[method-assign]
-    store_cls.drop = drop  # type: ignore[method-assign]
-    collection_cls._ensure_uniques = ensure_uniques  # type: ignore[method-assign]
-    collection_cls._iter_documents = iter_documents  # type: ignore[method-assign]
+    def bulk_write(self, requests: Any, ordered: bool = True,
+                   bypass_document_validation: bool = False, session: Any = None,
+                   **_: Any) -> Any:
+        from pymongo.results import BulkWriteResult
+
+        bulk = _BulkBuilder(self, ordered=ordered)
+        for operation in requests:
+            operation._add_to_bulk(bulk)
+        return BulkWriteResult(bulk.execute(), True)
+
+    def with_options(self, *args: Any, **kwargs: Any) -> Any:
+        plain = super().with_options(*args, **kwargs)
+        if plain is self:
+            return self
+        return IndexedCollection(plain.database, plain.name, _db_store=self._db_store,
+                                 write_concern=plain.write_concern,
+                                 read_concern=plain.read_concern,
+                                 read_preference=plain.read_preference,
+                                 codec_options=plain.codec_options)
+
+
+class _IndexedDatabaseStore(DatabaseStore):
+    def __getitem__(self, col_name: str) -> CollectionStore:
+        try:
+            return self._collections[col_name]  # type: ignore[no-any-return]
+        except KeyError:
+            col = self._collections[col_name] = IndexedCollectionStore(col_name)
+            return col
+
+
+class _IndexedServerStore(ServerStore):
+    def __getitem__(self, db_name: str) -> DatabaseStore:
+        try:
+            return self._databases[db_name]  # type: ignore[no-any-return]
+        except KeyError:
+            db = self._databases[db_name] = _IndexedDatabaseStore()
+            return db
+
+
+class _IndexedDatabase(Database):
+    def get_collection(self, name: str, codec_options: Any = None, read_preference: Any = None,
+                       write_concern: Any = None, read_concern: Any = None) -> Any:
+        if name not in self._collection_accesses:
+            self._ensure_valid_collection_name(name)
+            self._collection_accesses[name] = IndexedCollection(
+                self, name=name, read_concern=read_concern, write_concern=write_concern,
+                read_preference=read_preference or self.read_preference,
+                codec_options=codec_options or self._codec_options, _db_store=self._store)
+        return super().get_collection(name, codec_options=codec_options,
+                                      read_preference=read_preference,
+                                      write_concern=write_concern, read_concern=read_concern)
+
+
+class _IndexedMongoClient(MongoClient):
+    def get_database(self, name: str | None = None, codec_options: Any = None,
+                     read_preference: Any = None, write_concern: Any = None,
+                     read_concern: Any = None) -> Any:
+        if name is not None and name not in self._database_accesses:
+            self._database_accesses[name] = _IndexedDatabase(
+                self, name, read_preference=read_preference or self.read_preference,
+                codec_options=codec_options or self._codec_options, _store=self._store[name],
+                read_concern=read_concern)
+        return super().get_database(name, codec_options=codec_options,
+                                    read_preference=read_preference,
+                                    write_concern=write_concern, read_concern=read_concern)
+
+
+def embedded_client() -> Any:
+    """A motor-compatible client over an in-process mongomock built from the classes above."""
+    return AsyncMongoMockClient(mock_mongo_client=_IndexedMongoClient(
+        tz_aware=True, _store=_IndexedServerStore()))
