@@ -30,6 +30,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from api.auth import AuthenticationError, principal_from_header
+from api.bootstrap import bootstrap
 from api.guards import BodySizeLimit, GuardedView, GuardState, guard_extensions
 from api.metrics import Metrics
 from api.settings import Settings
@@ -196,7 +197,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                         "DEVELOPMENT SECRET. Never expose this server.")
         # /metrics counts every round trip and every event outcome through these ports
         active.counter.listeners.append(runtime.metrics.count_store_operation)
-        services = Services.build(active,
+        services = bootstrap(active,
                                   config_cache_seconds=settings.audience_config_cache_seconds,
                                   queue_policy=settings.queue_policy(),
                                   event_outcomes=runtime.metrics.count_event)

@@ -39,7 +39,7 @@ def _progress(done: int, total: int) -> None:
 
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from services.container import Services
+    from api.bootstrap import bootstrap
     from services.rebuild import rebuild_all
     from store.database import Store
 
@@ -50,7 +50,7 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run() -> int:
         store = Store.open(settings.mongodb_url, settings.mongodb_db)
-        services = Services.build(store)
+        services = bootstrap(store)
         await services.start()
         return await rebuild_all(services, _progress)
 
@@ -64,8 +64,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from pymongo.errors import PyMongoError
 
+    from api.bootstrap import bootstrap
     from domain.queue import MAX_BATCH_SIZE, MIN_BATCH_SIZE
-    from services.container import Services
     from services.worker import QueueWorker
     from store.database import Store
 
@@ -83,7 +83,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> int:
         store = Store.open(settings.mongodb_url, settings.mongodb_db)
         try:
-            services = Services.build(store,
+            services = bootstrap(store,
                                       config_cache_seconds=settings.audience_config_cache_seconds,
                                       queue_policy=settings.queue_policy())
             try:

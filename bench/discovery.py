@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
 from api.auth import mint_token  # noqa: E402
+from api.bootstrap import bootstrap  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from domain.discovery.cards import build_card  # noqa: E402
 from domain.discovery.scoring import rank  # noqa: E402
 from domain.insights.aggregates import CreatorAggregate  # noqa: E402
 from domain.rollups import GeoPoint, Profile  # noqa: E402
-from services.container import Services  # noqa: E402
 from store.creator_index import card_to_doc  # noqa: E402
 from store.database import Collections, Store  # noqa: E402
 
@@ -272,7 +272,7 @@ async def measure(size: int, requests: int, seed: int) -> dict[str, Any]:
                         json={"query": FEED, "variables": {"c": c}}), feed_net)
 
             # what one request's ranking costs in pure domain code, and how many it scores
-            probe = Services.build(store)
+            probe = bootstrap(store)
             ranking = await probe.discovery.recommendations("viewer0", 20)
             candidates = await probe.discovery._candidates(ranking.viewer, None)
             segments = await probe.discovery._segments_with("viewer0", candidates)

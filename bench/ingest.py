@@ -35,6 +35,7 @@ import httpx
 
 from api.app import create_app
 from api.auth import mint_token
+from api.bootstrap import bootstrap
 from api.settings import Settings
 from domain.events import EventType, parse_event
 from services.container import Services
@@ -226,7 +227,7 @@ async def main() -> None:
     # A store of its own, so the population above does not weigh on the history figures.
     store = Store.open(None, "bench_history")
     app = create_app(settings, store=store)
-    services = Services.build(store)
+    services = bootstrap(store)
     rng = random.Random(2)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from api.app import create_app
 from api.auth import mint_token, principal_from_header
+from api.bootstrap import bootstrap
 from api.settings import Settings
 from domain.events import EventType, parse_event
 from services.container import Services
@@ -76,7 +77,7 @@ async def main() -> None:
                         audience_inline_worker=False,
                         audience_rate_limit_cost_per_minute=10**9)  # measure, not throttle
     app = create_app(settings, store=store)
-    services = Services.build(store)
+    services = bootstrap(store)
     now = datetime.now(UTC)
     async with app.router.lifespan_context(app):
         for i in range(SEGMENTS):

@@ -17,6 +17,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+from api.bootstrap import bootstrap
 from domain.events import EventType, parse_event
 from domain.rollups import DaySpend, ViewerRollup, day_key, rollup_update
 from domain.segments.budget import classify_budget
@@ -68,7 +69,7 @@ async def rescan_budget(store: Store, now: datetime) -> None:
 
 async def measure(size: int) -> tuple[float, float]:
     store = Store.open(None, f"rescan_{size}")
-    services = Services.build(store, config_cache_seconds=60)
+    services = bootstrap(store, config_cache_seconds=60)
     await services.start()
     now = datetime.now(UTC)
     await preload(services, store, size, now)

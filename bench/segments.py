@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from api.bootstrap import bootstrap
 from domain.events import EventType, parse_event
 from services.container import Services
 from store.database import Store
@@ -61,7 +62,7 @@ async def seed(services: Services, now: datetime) -> None:
 
 async def main() -> None:
     store = Store.open(None, "bench_segments")
-    services = Services.build(store, config_cache_seconds=60)
+    services = bootstrap(store, config_cache_seconds=60)
     await services.start()
     now = datetime.now(UTC)
     await seed(services, now)

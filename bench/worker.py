@@ -36,6 +36,7 @@ import httpx
 
 from api.app import create_app
 from api.auth import mint_token
+from api.bootstrap import bootstrap
 from api.settings import Settings
 from domain.events import EventType, parse_event
 from services.container import Services
@@ -126,7 +127,7 @@ class Result:
 async def filled(latent: bool) -> tuple[Store, Services, int]:
     base = Store.open(None, f"bench_{uuid.uuid4().hex[:8]}")
     store = LatentStore(client=base.client, db=base.db, embedded=True) if latent else base
-    services = Services.build(store, config_cache_seconds=2.0)
+    services = bootstrap(store, config_cache_seconds=2.0)
     await services.start()
     for event in events(datetime.now(UTC)):
         await services.ingestion.record(event)

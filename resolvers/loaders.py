@@ -27,9 +27,9 @@ def build_loaders(services: Services) -> Loaders:
         # Read-your-writes: queued work covering these pairs runs first (one query when
         # nothing is queued), so a client never reads a segment older than its own events.
         await services.freshness.pairs(list(keys))
-        return await services.segments.segments.get_many(list(keys))
+        return await services.segments.get_many(keys)
 
     async def load_profiles(user_ids: Sequence[str]) -> list[Profile | None]:
-        return await services.rollups.profiles(list(user_ids))
+        return await services.segments.profiles(user_ids)
 
     return Loaders(segments=DataLoader(load_segments), profiles=DataLoader(load_profiles))

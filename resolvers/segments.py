@@ -67,12 +67,12 @@ async def my_segments(info: Info, first: int | None, after: str | None
         raise bad_input(f"first must be between 0 and {MAX_PAGE}", field="first")
     after_creator = decode_cursor(after) if after else None
     services = info.context.services
-    rows = await services.segments.segments.page_for_viewer(viewer, after_creator, size + 1)
+    rows = await services.segments.page_for_viewer(viewer, after_creator, size + 1)
     # Read-your-writes, as in the segment loader: the viewer's own queued work (new pairs
     # included) and creator-wide work for the listed creators run first, then the page is
     # read again. Nothing queued: one extra query.
     if await services.freshness.viewer_page(viewer, [s.creator_id for s in rows]):
-        rows = await services.segments.segments.page_for_viewer(viewer, after_creator,
+        rows = await services.segments.page_for_viewer(viewer, after_creator,
                                                                 size + 1)
     page = rows[:size]
     edges = [AudienceSegmentEdge(cursor=encode_cursor(s.creator_id),
@@ -109,13 +109,13 @@ async def set_viewer_risk(info: Info, viewer_id: str, level: RiskLevel, reason: 
 
 
 async def risk_history(info: Info, viewer_id: str) -> list[ViewerRiskChange]:
-    changes = await info.context.services.segments.risk.history(check_id("viewerId", viewer_id))
+    changes = await info.context.services.segments.risk_history(check_id("viewerId", viewer_id))
     return [ViewerRiskChange.from_domain(c) for c in changes]
 
 
 async def segment_configuration(info: Info) -> SegmentConfiguration:
     return SegmentConfiguration.from_domain(
-        await info.context.services.configuration.current())
+        await info.context.services.segments.thresholds())
 
 
 async def update_segment_configuration(info: Info, value: SegmentConfigurationInput
@@ -125,7 +125,7 @@ async def update_segment_configuration(info: Info, value: SegmentConfigurationIn
     if not changes:
         raise bad_input("input sets no threshold", field="input")
     try:
-        updated = await info.context.services.configuration.update(changes, who)
+        updated = await info.context.services.segments.update_thresholds(changes, who)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                              for e in exc.errors())

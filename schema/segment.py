@@ -108,4 +108,4 @@ class AudienceSegmentConnection:
 
     @strawberry.field(description="All segments of the viewer (one extra count).")
     async def total_count(self, info: Info) -> int:
-        return await info.context.services.segments.segments.count_for_viewer(self._viewer_id)
+        return await info.context.services.segments.count_for_viewer(self._viewer_id)

@@ -1,32 +1,40 @@
-"""The object graph of repositories and use cases, built once per process from a store."""
+"""The object graph of repositories and use cases, as the composition root
+(api/bootstrap.py) builds it once per process: the API, the worker and the CLI read it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from domain.insights.aggregates import transition_delta
+from domain.events import Event
 from domain.queue import QueuePolicy
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
-from services.ingest import EventOutcomes, Ingestion
+from services.ingest import Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
-from services.scheduling import PriorityScheduler
-from services.segments import SegmentService, SegmentTransition, utc_now
+from services.segments import SegmentService, TransitionHandler
 from store.aggregates import AggregateRepository
 from store.configuration import ConfigurationRepository
 from store.database import Store
 from store.dead_letters import DeadLetterRepository
 from store.ledger import EventLedger
 from store.locks import LockRepository, WorkerRegistry
-from store.performance import PerformanceRepository
 from store.queue import QueueRepository
-from store.releases import ReleaseRepository
-from store.risk import RiskRepository
 from store.rollups import RollupRepository
-from store.segments import SegmentRepository
-from store.snapshots import SnapshotRepository
+
+EventStage = Callable[[Event], Awaitable[None]]
+RebuildStage = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What runs, in order, by name: after each stored event's rollups, on each segment
+    transition, and in a rebuild after the rollups replay (api/bootstrap.py builds it)."""
+
+    on_event: tuple[tuple[str, EventStage], ...]
+    on_transition: tuple[tuple[str, TransitionHandler], ...]
+    in_rebuild: tuple[tuple[str, RebuildStage], ...]
 
 
 @dataclass
@@ -53,63 +61,13 @@ class Services:
     insights: InsightsService
     #: outbox records and jobs set aside after their attempts (health, ``deadLetters``)
     dead_letters: DeadLetterRepository
-    #: steps `audience rebuild` runs after the rollups, in order (segments, aggregates, ...)
-    rebuild_stages: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    #: the stages of the pipeline, as the use cases were handed them
+    pipeline: Pipeline
 
-    @classmethod
-    def build(cls, store: Store, *, config_cache_seconds: float = 2.0,
-              queue_policy: QueuePolicy | None = None,
-              event_outcomes: EventOutcomes | None = None) -> Services:
-        ledger = EventLedger(store)
-        rollups = RollupRepository(store)
-        ingestion = (Ingestion(ledger, rollups, outcomes=event_outcomes) if event_outcomes
-                     else Ingestion(ledger, rollups))
-        configuration = ConfigurationRepository(store, config_cache_seconds)
-        segments = SegmentService(rollups, SegmentRepository(store), configuration,
-                                  RiskRepository(store))
-        aggregates = AggregateRepository(store)
-        queue, policy = QueueRepository(store), queue_policy or QueuePolicy()
-        jobs = JobRunner(queue, rollups, segments, policy)
-        ingestion.subscribe(PriorityScheduler(segments, queue))
-
-        # Exactly once per change, even across a crash: the change id marks the $inc.
-        async def move_aggregate(change: SegmentTransition) -> None:
-            await aggregates.apply(change.after.creator_id,
-                                   transition_delta(change.before, change.after),
-                                   change.id, change.after.last_updated)
-
-        async def forget_change(change: SegmentTransition) -> None:
-            await aggregates.forget(change.after.creator_id, change.id)
-
-        segments.on_transition(
-            move_aggregate, confirmed=forget_change,
-            relevant=lambda change: bool(transition_delta(change.before, change.after)))
-        insights = InsightsService(aggregates, ReleaseRepository(store),
-                                   SnapshotRepository(store), PerformanceRepository(store))
-        segments.on_transition(insights.on_transition, confirmed=insights.on_confirmed,
-                               relevant=insights.relevant)
-        freshness = Freshness(queue, jobs, policy, utc_now)
-        discovery = DiscoveryService.wire(store, rollups=rollups, configuration=configuration,
-                                          segments=segments, aggregates=aggregates,
-                                          ingestion=ingestion, freshness=freshness)
-        services = cls(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
-                       configuration=configuration, segments=segments, aggregates=aggregates,
-                       discovery=discovery, queue=queue, queue_policy=policy, jobs=jobs,
-                       freshness=freshness,
-                       locks=LockRepository(store), workers=WorkerRegistry(store),
-                       insights=insights, dead_letters=DeadLetterRepository(store))
-        services.rebuild_stages.append(services._rebuild_segments)
-        services.rebuild_stages.append(discovery.rebuild_index)
-        # Releases sit out the rebuild's replay and are re-anchored on the result.
-        services.rebuild_stages.insert(0, insights.pause_releases)
-        services.rebuild_stages.append(insights.rebase_releases)
-        return services
-
-    async def _rebuild_segments(self) -> None:
-        # Aggregates follow transitions from "no segment", so both restart from empty.
-        await self.segments.segments.clear()
-        await self.aggregates.clear()
-        await self.segments.recompute_all()
+    @property
+    def rebuild_stages(self) -> list[RebuildStage]:
+        """What `audience rebuild` runs after the rollups replay, in order."""
+        return [stage for _, stage in self.pipeline.in_rebuild]
 
     async def start(self) -> None:
         """Create indexes (idempotent)."""

@@ -51,13 +51,8 @@ from services.creator_index import (
 )
 from services.freshness import Freshness
 from services.impressions import ImpressionRecorder
-from services.ingest import Ingestion
-from services.segments import SegmentService
-from store.aggregates import AggregateRepository
 from store.configuration import ConfigurationRepository
 from store.creator_index import CreatorIndexRepository
-from store.database import Store
-from store.impressions import ImpressionRepository
 from store.risk import RiskRepository
 from store.rollups import RollupRepository
 from store.segments import SegmentRepository
@@ -100,24 +95,6 @@ class DiscoveryService:
         self._clock = clock
         #: read-your-writes: queued segment work covering what is read runs first
         self._freshness = freshness
-
-    @classmethod
-    def wire(cls, store: Store, *, rollups: RollupRepository,
-             configuration: ConfigurationRepository, segments: SegmentService,
-             aggregates: AggregateRepository, ingestion: Ingestion,
-             freshness: Freshness | None = None) -> DiscoveryService:
-        """Build discovery and subscribe its listeners: the index follows segment transitions
-        (after the aggregates have moved) and profile changes; conversions follow events."""
-        index = CreatorIndexRepository(store)
-        pools = CandidatePools(index)
-        indexer = CreatorIndexer(index, aggregates, rollups, pools)
-        impressions = ImpressionRecorder(ImpressionRepository(store), segments.risk)
-        segments.on_transition(indexer.on_transition, relevant=indexer.relevant)
-        ingestion.subscribe(indexer.on_event)
-        ingestion.subscribe(impressions.on_event)
-        return cls(configuration=configuration, rollups=rollups, segments=segments.segments,
-                   risk=segments.risk, index=index, pools=pools, impressions=impressions,
-                   indexer=indexer, freshness=freshness)
 
     async def rebuild_index(self) -> None:
         """A stage of ``audience rebuild``: every creator card again."""

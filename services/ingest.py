@@ -20,7 +20,7 @@ by whoever gets there — the request itself, or, if its process died half-way, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -66,19 +66,17 @@ class Ingestion:
 
     def __init__(self, ledger: EventLedger, rollups: RollupRepository, *,
                  recovery_after: timedelta = RECOVERY_AFTER, clock: Clock = utc_now,
-                 outcomes: EventOutcomes = _ignore) -> None:
+                 outcomes: EventOutcomes = _ignore,
+                 handlers: Sequence[EventListener] = ()) -> None:
         self._ledger = ledger
         self._outcomes = outcomes
         self._rollups = rollups
-        self._listeners: list[EventListener] = []
+        #: what runs after the rollups of every newly stored event, in order (handed in by
+        #: the composition root); never for a duplicate, except to finish an event a crash
+        #: left unapplied, so each must tolerate running again for the same event
+        self.handlers: tuple[EventListener, ...] = tuple(handlers)
         self.recovery_after = recovery_after
         self._clock = clock
-
-    def subscribe(self, listener: EventListener) -> None:
-        """Call ``listener`` after every newly stored event is rolled up (never for a
-        duplicate, except to finish an event a crash left unapplied: listeners must tolerate
-        running again for the same event)."""
-        self._listeners.append(listener)
 
     async def record(self, event: Event, *, received_at: datetime | None = None) -> Receipt:
         """Store ``event`` once; a replayed id changes nothing and is answered as a duplicate."""
@@ -105,8 +103,8 @@ class Ingestion:
     async def _finish(self, event: Event) -> None:
         """Everything a stored event sets in motion, then the mark that it is done."""
         await self.apply_rollups(event)
-        for listener in self._listeners:
-            await listener(event)
+        for handler in self.handlers:
+            await handler(event)
         await self._ledger.mark_applied(event.event_id)
 
     async def apply_rollups(self, event: Event) -> None:

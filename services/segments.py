@@ -14,13 +14,16 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from domain.queue import error_text
+from domain.rollups import Profile
 from domain.segments.classify import AudienceSegment, SegmentInputs, classify_pair
 from domain.segments.risk import RiskChange, RiskLevel, clean_reason
+from domain.segments.thresholds import SegmentThresholds
 from store.configuration import ConfigurationRepository
 from store.risk import RiskRepository
 from store.rollups import PairKey, RollupRepository
@@ -61,10 +64,18 @@ class ConcurrentUpdateError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class _Subscriber:
+class TransitionHandler:
+    """What runs on a segment transition (api/bootstrap.py lists them, in order).
+
+    ``deliver`` gets every change at least once and must apply a given id at most once;
+    ``relevant`` says which changes it cares about (a change nobody cares about is written
+    without an outbox record); ``confirmed`` runs once the change is confirmed delivered, to
+    drop whatever ``deliver`` kept to recognise a redelivery.
+    """
+
     deliver: TransitionListener
-    relevant: TransitionFilter | None
-    confirmed: TransitionListener | None
+    relevant: TransitionFilter | None = None
+    confirmed: TransitionListener | None = None
 
 
 def utc_now() -> datetime:
@@ -76,26 +87,42 @@ class SegmentService:
 
     def __init__(self, rollups: RollupRepository, segments: SegmentRepository,
                  configuration: ConfigurationRepository, risk: RiskRepository,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, handlers: Sequence[TransitionHandler] = ()) -> None:
         self.rollups = rollups
         self.segments = segments
         self.configuration = configuration
         self.risk = risk
         self.clock = clock
-        self._subscribers: list[_Subscriber] = []
+        #: what runs on every transition, in order (handed in by the composition root)
+        self.handlers: tuple[TransitionHandler, ...] = tuple(handlers)
         #: recent per-pair computation times in seconds (for health percentiles)
         self.timings: deque[float] = deque(maxlen=2000)
 
-    def on_transition(self, listener: TransitionListener, *,
-                      relevant: TransitionFilter | None = None,
-                      confirmed: TransitionListener | None = None) -> None:
-        """Deliver every segment change to ``listener`` (at least once, idempotent by id).
+    # --- reads and settings for the API (resolvers call these, never the repositories) ----
+    async def get_many(self, keys: Sequence[PairKey]) -> list[AudienceSegment | None]:
+        """Stored segments of ``keys``, in key order, None for a pair never classified."""
+        return await self.segments.get_many(list(keys))
 
-        ``relevant`` says which changes the listener cares about (a change nobody cares about
-        is written without an outbox record); ``confirmed`` runs once the change is confirmed
-        delivered, to drop whatever the listener kept to recognise a redelivery.
-        """
-        self._subscribers.append(_Subscriber(listener, relevant, confirmed))
+    async def page_for_viewer(self, viewer_id: str, after_creator: str | None, limit: int
+                              ) -> list[AudienceSegment]:
+        return await self.segments.page_for_viewer(viewer_id, after_creator, limit)
+
+    async def count_for_viewer(self, viewer_id: str) -> int:
+        return await self.segments.count_for_viewer(viewer_id)
+
+    async def profiles(self, user_ids: Sequence[str]) -> list[Profile | None]:
+        return await self.rollups.profiles(list(user_ids))
+
+    async def risk_history(self, viewer_id: str) -> list[RiskChange]:
+        return await self.risk.history(viewer_id)
+
+    async def thresholds(self) -> SegmentThresholds:
+        """The live thresholds (the next computation reads them)."""
+        return await self.configuration.current()
+
+    async def update_thresholds(self, changes: Mapping[str, Mapping[str, Any]], updated_by: str
+                                ) -> SegmentThresholds:
+        return await self.configuration.update(changes, updated_by)
 
     async def recompute(self, viewer_id: str, creator_id: str,
                         now: datetime | None = None) -> AudienceSegment | None:
@@ -166,7 +193,7 @@ class SegmentService:
         before = stored.segment if stored else None
         change = SegmentTransition(before, segment, uuid.uuid4().hex)
         relevant = _changed(before, segment) and any(
-            sub.relevant is None or sub.relevant(change) for sub in self._subscribers)
+            sub.relevant is None or sub.relevant(change) for sub in self.handlers)
         record = TransitionRecord(change.id, now, before, segment) if relevant else None
         if not await self.segments.save_versioned(segment, stored.version if stored else None,
                                                   record):
@@ -177,7 +204,7 @@ class SegmentService:
         return change
 
     async def _deliver(self, change: SegmentTransition) -> None:
-        for sub in self._subscribers:
+        for sub in self.handlers:
             if sub.relevant is None or sub.relevant(change):
                 await sub.deliver(change)
 
@@ -187,7 +214,7 @@ class SegmentService:
         await self.segments.confirm([((c.after.viewer_id, c.after.creator_id), c.id)
                                      for c in changes])
         for change in changes:
-            for sub in self._subscribers:
+            for sub in self.handlers:
                 if sub.confirmed is not None and (sub.relevant is None or sub.relevant(change)):
                     await sub.confirmed(change)
 

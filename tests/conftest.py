@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
 from api.auth import mint_token
+from api.bootstrap import bootstrap
 from api.settings import Settings
 from services.container import Services
 from store.database import Store
@@ -47,7 +48,7 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
 
 @pytest.fixture
 async def services(store: Store) -> Services:
-    services = Services.build(store, config_cache_seconds=0)
+    services = bootstrap(store, config_cache_seconds=0)
     await services.start()
     return services
 

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from pymongo.errors import DuplicateKeyError
 
+from api.bootstrap import bootstrap
 from domain.events import EventType
 from domain.queue import DeadLetterSource, QueuePolicy
 from domain.rollups import ProfileFact
 from services.container import Services
-from services.segments import MAX_DELIVERY_ATTEMPTS, SegmentTransition
+from services.segments import MAX_DELIVERY_ATTEMPTS, SegmentTransition, TransitionHandler
 from services.worker import QueueWorker
 from store.database import Collections, Store
 from store.rollups import RollupRepository
@@ -26,7 +27,7 @@ GRACE = timedelta(seconds=60)
 
 @pytest.fixture
 async def services(store: Store) -> Services:
-    services = Services.build(store, config_cache_seconds=0,
+    services = bootstrap(store, config_cache_seconds=0,
                               queue_policy=QueuePolicy(max_attempts=2))
     await services.start()
     return services
@@ -41,7 +42,8 @@ def poison_listener(services: Services, creator: str) -> list[str]:
             raise RuntimeError("listener rejects this change")
         accepted.append(change.id)
 
-    services.segments.on_transition(listen)
+    # one more transition stage, after those the composition root hands in
+    services.segments.handlers += (TransitionHandler(listen),)
     return accepted
 
 

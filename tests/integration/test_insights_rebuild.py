@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from api.bootstrap import bootstrap
 from domain.events import EventType, parse_event
 from domain.insights.releases import cells_of
 from domain.segments.risk import RiskLevel
@@ -95,7 +96,7 @@ PRELUDE = [("event", parse_event(EventType.FIRST_INTERACTION, f"prelude-{v}", NO
 async def _incremental_then_rebuilt(stream: list[tuple[str, Any]]) -> tuple[Any, Any]:
     store = Store.open(os.environ.get("MONGODB_URL") or None,
                        f"insights_{uuid.uuid4().hex[:10]}")
-    services = Services.build(store, config_cache_seconds=0)
+    services = bootstrap(store, config_cache_seconds=0)
     await services.start()
     try:
         for what, step in PRELUDE + stream:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from api.bootstrap import bootstrap
 from domain.events import EventType
 from domain.priorities import Cadence, Work, due_at
 from domain.queue import JobStatus, QueuePolicy, RunStatus, daily_lock_id
@@ -26,7 +27,7 @@ PAIR = {"viewer_id": V, "creator_id": C}
 
 @pytest.fixture
 async def services(store: Store) -> Services:
-    services = Services.build(store, config_cache_seconds=0, queue_policy=POLICY)
+    services = bootstrap(store, config_cache_seconds=0, queue_policy=POLICY)
     await services.start()
     return services
 
@@ -66,7 +67,7 @@ async def test_an_event_during_a_run_opens_a_new_job_instead_of_joining_the_runn
 
 
 async def test_concurrent_enqueues_of_the_same_work_make_one_job(store):
-    services = Services.build(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
+    services = bootstrap(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
     await services.start()
     now = datetime.now(UTC)
     await asyncio.gather(*(services.queue.enqueue(Work.viewer(V), 5, now, now)
@@ -98,7 +99,7 @@ async def test_an_expired_lease_lets_another_worker_take_the_job_over(services):
 
 async def test_a_long_batch_renews_its_leases(store):
     policy = QueuePolicy(lease=timedelta(seconds=0.15), max_attempts=3)
-    services = Services.build(store, config_cache_seconds=0, queue_policy=policy)
+    services = bootstrap(store, config_cache_seconds=0, queue_policy=policy)
     await services.start()
     await record(services, EventType.MEDIA_LIKED, media_id="m", **PAIR)
     real = services.segments.recompute_many
@@ -191,7 +192,7 @@ async def test_one_bad_job_does_not_hold_back_the_others_in_its_batch(services):
 # --- concurrent workers ----------------------------------------------------------------------
 
 async def test_two_concurrent_workers_process_each_job_exactly_once(store):
-    services = Services.build(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
+    services = bootstrap(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
     await services.start()
     await world(services, viewers=20, creators=3)
     queued = {j.key for j in await jobs(services)}
@@ -220,7 +221,7 @@ async def test_two_concurrent_workers_process_each_job_exactly_once(store):
 
 
 async def test_concurrent_writers_of_the_same_pairs_keep_aggregates_exact(store):
-    services = Services.build(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
+    services = bootstrap(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
     await services.start()
     await world(services, viewers=6, creators=2)
     keys = list(await services.rollups.all_pairs())
@@ -327,7 +328,7 @@ async def test_the_daily_run_snapshots_aggregates_and_prunes_old_spend(services)
 
 
 async def test_the_lock_keeps_the_daily_run_single(store):
-    services = Services.build(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
+    services = bootstrap(yielding(store), config_cache_seconds=0, queue_policy=POLICY)
     await services.start()
     await record(services, EventType.FIRST_INTERACTION, **PAIR)
     passes = 0
@@ -396,7 +397,7 @@ async def test_a_failed_daily_run_is_recorded_and_retried_later(services):
 
 async def test_a_worker_starts_the_daily_run_once_it_is_due(store):
     policy = QueuePolicy(daily_check_seconds=0)
-    services = Services.build(store, config_cache_seconds=0, queue_policy=policy)
+    services = bootstrap(store, config_cache_seconds=0, queue_policy=policy)
     await services.start()
     await record(services, EventType.FIRST_INTERACTION, **PAIR)
     today = datetime.now(UTC).date()

@@ -21,6 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from api.app import create_app
+from api.bootstrap import bootstrap
 from api.settings import Settings
 from domain.events import Event, EventType, parse_event
 from services.container import Services
@@ -94,7 +95,7 @@ async def _fresh_services() -> Services:
     # A private database per example (embedded, or on MONGODB_URL when the suite runs against
     # a real server): state never leaks between examples.
     store = Store.open(os.environ.get("MONGODB_URL") or None, f"rebuild_{uuid.uuid4().hex[:10]}")
-    services = Services.build(store)
+    services = bootstrap(store)
     await services.start()
     return services
 
@@ -217,6 +218,6 @@ async def test_server_started_with_the_demo_world_answers_queries(settings, stor
                 headers={"Authorization": f"Bearer {token('viewer-0001', 'viewer')}"})
     assert response.status_code == 200
     assert response.json()["data"]["me"] == {"userId": "viewer-0001"}
-    services = Services.build(store)
+    services = bootstrap(store)
     assert await services.ledger.count() > 0
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from api.bootstrap import bootstrap
 from domain.queue import JobStatus
-from services.container import Services
 from services.rebuild import rebuild_all
 from store.database import Collections
 from tests.conftest import SECRET
@@ -43,7 +43,7 @@ def worker(settings, worker_id: str, *extra: str) -> subprocess.Popen[bytes]:
 
 
 async def test_a_worker_process_killed_mid_batch_loses_nothing(settings, store):
-    services = Services.build(store, config_cache_seconds=0)
+    services = bootstrap(store, config_cache_seconds=0)
     await services.start()
     await world(services, viewers=60, creators=5)
     queued = len(await services.queue.all())

@@ -4,6 +4,7 @@ it must not (outside ``if TYPE_CHECKING:``) fails here, not in review."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,32 @@ def test_the_checker_sees_a_forbidden_import_and_skips_type_only_ones() -> None:
                      "    from resolvers import x\nimport store.rollups\n"
                      "def f():\n    from services import y\n")
     assert [name for _, name in runtime_imports(tree)] == ["typing", "store", "services"]
+
+
+#: what the request context's ``services`` may be asked for in resolvers/ and schema/: use
+#: cases (their methods), never a repository
+_REPOSITORY_REACH = re.compile(
+    r"services\.(rollups|ledger|configuration|aggregates|queue|locks|workers|dead_letters|store)"
+    r"\b|services\.segments\.(segments|risk|rollups|configuration)\b")
+
+
+@pytest.mark.parametrize("package", ["resolvers", "schema"])
+def test_resolvers_and_types_reach_use_cases_never_repositories(package: str) -> None:
+    wrong = [f"{path.relative_to(ROOT)}: {match.group(0)}"
+             for path in sorted((ROOT / package).rglob("*.py"))
+             for match in _REPOSITORY_REACH.finditer(path.read_text())]
+    assert not wrong, "\n".join(wrong)
+
+
+_WIRED = {"Ingestion", "SegmentService", "DiscoveryService", "InsightsService", "JobRunner"}
+
+
+def test_only_the_composition_root_builds_the_pipeline_use_cases() -> None:
+    builders = set()
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in _WIRED):
+                    builders.add(str(path.relative_to(ROOT)))
+    assert builders == {"api/bootstrap.py"}
