@@ -31,6 +31,7 @@ from strawberry.types import ExecutionResult
 
 from api.auth import AuthenticationError, principal_from_header
 from api.bootstrap import bootstrap
+from api.dashboard import dashboard_routes
 from api.guards import BodySizeLimit, GuardedView, GuardState, guard_extensions
 from api.metrics import Metrics
 from api.settings import Settings
@@ -147,7 +148,7 @@ class RequestIdAndMetrics:
         metrics.requests.labels(path, scope["method"], str(status["code"])).inc()
 
 
-_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
+_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics", "/dashboard"}
 #: how long /readyz and the /metrics queue read wait for the store
 READY_TIMEOUT_SECONDS = 2.0
 
@@ -255,6 +256,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *dashboard_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      middleware=[Middleware(RequestIdAndMetrics, runtime=runtime),

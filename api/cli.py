@@ -7,6 +7,8 @@ import asyncio
 import sys
 from datetime import timedelta
 
+from starlette.types import ASGIApp
+
 from api.auth import Role, mint_token
 from api.logs import configure_logging
 from api.settings import Settings
@@ -16,10 +18,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.dashboard import announce_when_ready, dashboard_link, demo_creator
 
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_config=None, access_log=False)
+    host, port = args.host or settings.host, args.port or settings.port
+    app: ASGIApp = create_app(settings)
+    if settings.audience_demo:  # a demo creator exists: hand the developer a signed-in link
+        creator = demo_creator(settings.audience_demo_creators)
+        link = dashboard_link(settings.jwt_secret(), host, port, creator)
+        app = announce_when_ready(app, f"Creator dashboard ({creator}): {link}")
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 
