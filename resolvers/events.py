@@ -43,12 +43,8 @@ async def record_events(info: Info, events: list[EventInput]) -> list[EventRecei
     except GraphQLError:
         ingestion.refuse([_type_name(member) for member in events])
         raise
-    receipts = []
-    for event in parsed:
-        receipt = await ingestion.record(event)
-        receipts.append(EventReceipt(event_id=receipt.event_id,  # type: ignore[arg-type]
-                                     accepted=receipt.accepted, duplicate=receipt.duplicate))
-    return receipts
+    return [EventReceipt(event_id=r.event_id, accepted=r.accepted,  # type: ignore[arg-type]
+                         duplicate=r.duplicate) for r in await ingestion.record_batch(parsed)]
 
 
 def _parse_batch(events: list[EventInput]) -> list[Event]:

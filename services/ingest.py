@@ -79,20 +79,37 @@ class Ingestion:
         self._clock = clock
 
     async def record(self, event: Event, *, received_at: datetime | None = None) -> Receipt:
-        """Store ``event`` once; a replayed id changes nothing and is answered as a duplicate."""
-        stored = await self._ledger.append(event, received_at or self._clock())
-        if not stored:
-            stranded = await self._ledger.take_for_recovery(event.event_id, self._clock(),
-                                                            self.recovery_after)
-            if stranded is not None:
-                log.warning("finishing an event a crash left unapplied (redelivered)",
-                            extra={"event_id": event.event_id})
-                await self._finish(stranded)
-            self._outcomes(event.type.value, DUPLICATE)
-            return Receipt(event.event_id, accepted=True, duplicate=True)
-        await self._finish(event)
-        self._outcomes(event.type.value, ACCEPTED)
-        return Receipt(event.event_id, accepted=True, duplicate=False)
+        """Store ``event`` once: a batch of one (the same code as :meth:`record_batch`)."""
+        [receipt] = await self.record_batch([event], received_at=received_at)
+        return receipt
+
+    async def record_batch(self, events: Sequence[Event], *,
+                           received_at: datetime | None = None) -> list[Receipt]:
+        """Store each event once, in one ledger round trip for the batch; a replayed id (or
+        one repeated within the batch) changes nothing and is answered as a duplicate.
+
+        The new events' effects then run in batch order, and one write marks them all
+        applied; a crash in between leaves them unapplied for recovery, as for one event."""
+        stored = await self._ledger.append_many(events, received_at or self._clock())
+        fresh = [event for event, new in zip(events, stored, strict=True) if new]
+        for event in fresh:
+            await self._effects(event)
+        await self._ledger.mark_applied([event.event_id for event in fresh])
+        receipts = []
+        for event, new in zip(events, stored, strict=True):
+            if not new:
+                await self._finish_if_stranded(event)
+            self._outcomes(event.type.value, ACCEPTED if new else DUPLICATE)
+            receipts.append(Receipt(event.event_id, accepted=True, duplicate=not new))
+        return receipts
+
+    async def _finish_if_stranded(self, event: Event) -> None:
+        stranded = await self._ledger.take_for_recovery(event.event_id, self._clock(),
+                                                        self.recovery_after)
+        if stranded is not None:
+            log.warning("finishing an event a crash left unapplied (redelivered)",
+                        extra={"event_id": event.event_id})
+            await self._finish(stranded)
 
     def refuse(self, event_types: list[str]) -> None:
         """Count events refused before anything was stored (invalid input; a batch with one
@@ -100,12 +117,16 @@ class Ingestion:
         for event_type in event_types:
             self._outcomes(event_type, REFUSED)
 
-    async def _finish(self, event: Event) -> None:
-        """Everything a stored event sets in motion, then the mark that it is done."""
+    async def _effects(self, event: Event) -> None:
+        """Everything a stored event sets in motion: its rollups, then the pipeline's stages."""
         await self.apply_rollups(event)
         for handler in self.handlers:
             await handler(event)
-        await self._ledger.mark_applied(event.event_id)
+
+    async def _finish(self, event: Event) -> None:
+        """The effects of one event, then the mark that it is done (recovery)."""
+        await self._effects(event)
+        await self._ledger.mark_applied([event.event_id])
 
     async def apply_rollups(self, event: Event) -> None:
         """Move the counters ``event`` touches, at most once per document (also used by

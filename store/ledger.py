@@ -8,14 +8,17 @@ Documents written before the field existed have none and count as applied.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.events import CallType, Event, EventType
 from store.database import Collections, Store, utc
+
+#: MongoDB's error code for a duplicate key
+DUPLICATE_KEY = 11000
 
 #: the flag an event carries until its rollups and listeners have run (see the module doc)
 APPLIED = "applied"
@@ -62,10 +65,33 @@ class EventLedger:
             return False
         return True
 
-    async def mark_applied(self, event_id: str) -> None:
-        """The event's rollups and listeners are done: recovery leaves it alone from now on."""
-        await self._events.update_one({"_id": event_id},
-                                      {"$set": {APPLIED: True}, "$unset": {RECOVERY_AT: ""}})
+    async def append_many(self, events: Sequence[Event], received_at: datetime
+                          ) -> list[bool]:
+        """Store a batch in one round trip (``insert_many``, unordered, so one duplicate does
+        not stop the rest); per event, False when its id was already in the ledger — before,
+        or earlier in the same batch. The duplicates are read from the error's details (code
+        11000 at their index); any other write error is raised, and what did go in stays
+        unapplied for recovery to finish."""
+        if not events:
+            return []
+        docs = [event_to_doc(e, received_at, applied=False) for e in events]
+        try:
+            await self._events.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            duplicates = {int(e["index"]) for e in errors}
+            return [i not in duplicates for i in range(len(events))]
+        return [True] * len(events)
+
+    async def mark_applied(self, event_ids: Sequence[str]) -> None:
+        """The events' rollups and listeners are done: recovery leaves them alone from now on
+        (one round trip for the batch)."""
+        if not event_ids:
+            return
+        await self._events.update_many({"_id": {"$in": list(event_ids)}},
+                                       {"$set": {APPLIED: True}, "$unset": {RECOVERY_AT: ""}})
 
     async def mark_all_applied(self, received_before: datetime) -> int:
         """Everything received before ``received_before`` counts as applied (after a rebuild
