@@ -4,12 +4,13 @@ system Chromium driven by Playwright with the network limited to that server."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,7 @@ import uvicorn
 from api.app import create_app
 from api.auth import mint_token
 from api.settings import Settings
+from store.database import Store
 
 CHROMIUM = "/usr/bin/chromium"
 #: TEAM.md's flags: no GPU, no background traffic of the browser's own
@@ -35,10 +37,17 @@ READY_TIMEOUT_SECONDS = 180.0
 class LiveServer:
     base_url: str
     settings: Settings
+    loop: asyncio.AbstractEventLoop
+    store: Store
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
         self.http = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def run(self, work: Callable[[Store], Coroutine[Any, Any, None]]) -> None:
+        """Run ``work(store)`` on the server's own event loop (the store's driver lives there):
+        for history no request can make, such as counters of days that have passed."""
+        asyncio.run_coroutine_threadsafe(work(self.store), self.loop).result(timeout=60)
 
     def token(self, sub: str, *roles: str, hours: float = 1.0) -> str:
         return mint_token(SECRET, sub, list(roles), timedelta(hours=hours))
@@ -71,11 +80,26 @@ def live_server(*, creators: int, viewers: int, seed: int = 7,
                         audience_demo_seed=seed)
     sock = _free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None,
-                                           access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    started: list[tuple[asyncio.AbstractEventLoop, Store, uvicorn.Server]] = []
+    opened = threading.Event()
+
+    async def serve() -> None:
+        store = Store.open(settings.mongodb_url, settings.mongodb_db)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings, store=store),
+                                               log_config=None, access_log=False, lifespan="on"))
+        started.append((asyncio.get_running_loop(), store, server))
+        opened.set()
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            store.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
     thread.start()
-    live = LiveServer(f"http://127.0.0.1:{port}", settings)
+    if not opened.wait(60):
+        raise RuntimeError("the server thread did not start")
+    loop, store, server = started[0]
+    live = LiveServer(f"http://127.0.0.1:{port}", settings, loop, store)
     try:
         deadline = time.monotonic() + ready_timeout
         while True:  # /readyz answers 200 once the store answers and the demo world is in
@@ -135,3 +159,27 @@ def new_page(chromium: Any, base_url: str, **context_options: Any) -> tuple[Any,
 
     context.route("**/*", only_the_server)
     return context.new_page(), offline
+
+
+async def seed_performance(store: Store, creator: str, days_ago: range) -> None:
+    """Discovery's per-day counters for every budget tier of ``creator`` on days that have
+    ended (written as the discovery writer does, ``$inc`` upserts): performance covers whole
+    past days only, which a fresh world has none of."""
+    from datetime import UTC, datetime
+
+    from domain.insights.labels import SegmentKind, keys
+    from store.database import Collections
+    from store.performance import performance_id
+
+    today = datetime.now(UTC).date()
+    counters = store.collection(Collections.SEGMENT_PERFORMANCE)
+    for n in days_ago:
+        day = today - timedelta(days=n)
+        for rank, value in enumerate(keys(SegmentKind.BUDGET), start=1):
+            await counters.update_one(
+                {"_id": performance_id(creator, "budget", value, day)},
+                {"$setOnInsert": {"creator_id": creator, "segment_type": "budget",
+                                  "segment_value": value, "day": day.strftime("%Y%m%d")},
+                 "$inc": {"impressions": 120 * rank + 7 * n, "interactions": 15 * rank + n,
+                          "conversions": 4 * rank, "revenue_tokens": 900 * rank}},
+                upsert=True)

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.live import CHROMIUM, LiveServer, browser, live_server, new_page
+from tests.browser.live import (
+    CHROMIUM,
+    LiveServer,
+    browser,
+    live_server,
+    new_page,
+    seed_performance,
+)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
@@ -60,6 +67,7 @@ def server() -> Iterator[LiveServer]:
                 "eventId": f"quiet-{n}", "chatId": f"quiet-chat-{n}", "viewerId": f"quiet-fan-{n}",
                 "creatorId": QUIET, "tokens": 10, "messageCount": 4}}, token=service)
             assert data["chatCompleted"]["accepted"]
+        live.run(lambda store: seed_performance(store, CREATOR, range(1, 41)))
         yield live
 
 
@@ -130,8 +138,10 @@ def test_the_page_shows_what_creator_audience_answers(chromium: Any, server: Liv
     page.wait_for_selector("#performance table")
     assert page.input_value("#perf-segment") == f"BUDGET:{tier}"
     rows = {r[0]: r[1:] for r in table_rows(page, "#performance")}
+    assert perf["segment"]["impressions"] is not None, "seeded counters must be shown"
     for name in ("impressions", "interactions", "conversions"):
         assert rows[name.capitalize()][1] == de_count(perf["segment"][name]), name  # 30 days
+    page.wait_for_function(f"() => ({CANVAS_PIXELS})('chart-performance') > 0")
     assert perf["label"] in page.inner_text("#performance")
 
     assert offline.blocked == [], "the page reached for the internet"
