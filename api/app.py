@@ -199,9 +199,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         # /metrics counts every round trip and every event outcome through these ports
         active.counter.listeners.append(runtime.metrics.count_store_operation)
         services = bootstrap(active,
-                                  config_cache_seconds=settings.audience_config_cache_seconds,
-                                  queue_policy=settings.queue_policy(),
-                                  event_outcomes=runtime.metrics.count_event)
+                             config_cache_seconds=settings.audience_config_cache_seconds,
+                             queue_policy=settings.queue_policy(),
+                             event_outcomes=runtime.metrics.count_event,
+                             location_grid=settings.location_grid())
         await services.start()
         runtime.services = services
         if settings.audience_demo:

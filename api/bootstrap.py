@@ -40,6 +40,7 @@ The tuples below (``on_event``, ``on_transition``, ``in_rebuild``) are that tabl
 from __future__ import annotations
 
 from domain.insights.aggregates import transition_delta
+from domain.locations import DEFAULT_GRID, LocationGrid
 from domain.queue import QueuePolicy
 from services.container import EventStage, Pipeline, RebuildStage, Services
 from services.creator_index import CandidatePools, CreatorIndexer
@@ -74,7 +75,8 @@ def _ignore(event_type: str, outcome: str) -> None:
 
 def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
               queue_policy: QueuePolicy | None = None,
-              event_outcomes: EventOutcomes | None = None) -> Services:
+              event_outcomes: EventOutcomes | None = None,
+              location_grid: LocationGrid = DEFAULT_GRID) -> Services:
     """Every repository and use case, wired once. ``event_outcomes`` is the metrics port for
     ``audience_events_total`` (the store's round trips are counted by its own port)."""
     # repositories: the only holders of the store
@@ -145,4 +147,5 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
                     freshness=freshness, locks=LockRepository(store),
                     workers=WorkerRegistry(store), insights=insights,
                     dead_letters=DeadLetterRepository(store),
-                    pipeline=Pipeline(on_event, on_transition, in_rebuild))
+                    pipeline=Pipeline(on_event, on_transition, in_rebuild),
+                    location_grid=location_grid)

@@ -91,8 +91,9 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         store = Store.open(settings.mongodb_url, settings.mongodb_db)
         try:
             services = bootstrap(store,
-                                      config_cache_seconds=settings.audience_config_cache_seconds,
-                                      queue_policy=settings.queue_policy())
+                                 config_cache_seconds=settings.audience_config_cache_seconds,
+                                 queue_policy=settings.queue_policy(),
+                                 location_grid=settings.location_grid())
             try:
                 await services.start()
             except PyMongoError as exc:  # exit non-zero; the supervisor restarts the worker

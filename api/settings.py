@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.locations import LocationGrid
 from domain.queue import QueuePolicy
 
 DEVELOPMENT_JWT_SECRET = "audience-development-secret-do-not-use-in-production"
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     audience_max_cost: int = 5000
     audience_rate_limit_cost_per_minute: int = 60_000
     audience_config_cache_seconds: float = Field(default=2.0, ge=0)
+    #: locations are snapped to H3 cells of about this size (contract §7; domain/locations.py)
+    audience_location_cell_km: float = Field(default=5.0, gt=0, le=1000)
 
     @property
     def embedded(self) -> bool:
@@ -56,6 +59,9 @@ class Settings(BaseSettings):
         if self.audience_inline_worker is None:
             return self.embedded
         return self.audience_inline_worker
+
+    def location_grid(self) -> LocationGrid:
+        return LocationGrid.of_km(self.audience_location_cell_km)
 
     def queue_policy(self) -> QueuePolicy:
         return QueuePolicy(lease=timedelta(seconds=self.audience_worker_lease_seconds),

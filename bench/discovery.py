@@ -43,7 +43,8 @@ from api.settings import Settings  # noqa: E402
 from domain.discovery.cards import build_card  # noqa: E402
 from domain.discovery.scoring import rank  # noqa: E402
 from domain.insights.aggregates import CreatorAggregate  # noqa: E402
-from domain.rollups import GeoPoint, Profile  # noqa: E402
+from domain.locations import DEFAULT_GRID  # noqa: E402
+from domain.rollups import Profile  # noqa: E402
 from store.creator_index import card_to_doc  # noqa: E402
 from store.database import Collections, Store  # noqa: E402
 
@@ -84,7 +85,7 @@ def creator_docs(i: int, rng: random.Random) -> tuple[dict[str, Any], dict[str, 
         lat, lon = lat + rng.gauss(0, 0.4), lon + rng.gauss(0, 0.6)
     else:
         lat, lon = rng.uniform(-60, 70), rng.uniform(-180, 180)
-    point = GeoPoint(max(-89.9, min(89.9, lat)), ((lon + 180) % 360) - 180)
+    point = DEFAULT_GRID.snap(max(-89.9, min(89.9, lat)), ((lon + 180) % 360) - 180)
     total = max(0, int(2_000 / (rng.random() * 400 + 1)) - 4)  # a long tail of small audiences
     counts = {"budget": dict(zip(BUDGETS, split(total, 3, rng), strict=True)),
               "intent": dict(zip(INTENTS, split(total, 4, rng), strict=True)),
@@ -94,7 +95,7 @@ def creator_docs(i: int, rng: random.Random) -> tuple[dict[str, Any], dict[str, 
     card = build_card(creator_id, aggregate, Profile(creator_id, point, interests))
     aggregate_doc = {"_id": creator_id, "total": total, **counts}
     profile_doc = {"_id": creator_id, "interests": list(interests),
-                   "location": {"latitude": point.latitude, "longitude": point.longitude}}
+                   "location": {"cell": point.index}}
     return {"_id": creator_id, **card_to_doc(card)}, aggregate_doc, profile_doc
 
 

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from domain.locations import DEFAULT_GRID, LocationGrid
+
 
 class EventType(StrEnum):
     """The kinds of event the platform reports; values are the GraphQL mutation names."""
@@ -260,8 +262,12 @@ def parse_event(
     raw_fields: Mapping[str, Any],
     *,
     now: datetime,
+    grid: LocationGrid = DEFAULT_GRID,
 ) -> Event:
-    """Validate and normalise one event; raise :class:`InvalidEvent` on the first bad field."""
+    """Validate and normalise one event; raise :class:`InvalidEvent` on the first bad field.
+
+    A location is snapped to its ``grid`` cell here, before anything stores or hashes it:
+    the event carries ``cell`` and never the reported latitude and longitude."""
     spec = EVENT_SPECS[event_type]
     clean_id = _check_id("event_id", event_id)
     when = _as_utc(occurred_at) if occurred_at is not None else _as_utc(now)
@@ -276,4 +282,7 @@ def parse_event(
              for name, kind in spec.fields.items()}
     if "creator_id" in clean and clean["creator_id"] == clean["viewer_id"]:
         raise InvalidEvent("creatorId", "must differ from viewerId")
+    if event_type is EventType.LOCATION_UPDATED:
+        point = (clean.pop("latitude"), clean.pop("longitude"))
+        clean["cell"] = grid.snap(*point).index
     return Event(event_id=clean_id, type=event_type, occurred_at=when, fields=clean)

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.events import Event, EventType
+from domain.locations import Cell
 
 
 class InteractionKind(StrEnum):
@@ -82,7 +83,7 @@ def rollup_update(event: Event) -> RollupUpdate:
     at = event.occurred_at
     if event.type is EventType.LOCATION_UPDATED:
         return RollupUpdate(profile_fact=ProfileFact(
-            "location", {"latitude": f["latitude"], "longitude": f["longitude"]},
+            "location", {"cell": f["cell"]},
             latest_key(at, event.event_id)))
     if event.type is EventType.PROFILE_INTERESTS_UPDATED:
         return RollupUpdate(profile_fact=ProfileFact(
@@ -194,15 +195,10 @@ class PairRollup:
 
 
 @dataclass(frozen=True)
-class GeoPoint:
-    latitude: float
-    longitude: float
-
-
-@dataclass(frozen=True)
 class Profile:
     """What a user (viewer or creator) last told us about themselves."""
 
     user_id: str
-    location: GeoPoint | None = None
+    #: the cell of their last reported position (``domain.locations``), never the position
+    location: Cell | None = None
     interests: tuple[str, ...] = ()

@@ -13,11 +13,12 @@ from schema.errors import bad_input
 from schema.events import EventInput, EventReceipt, chosen_event, input_fields
 
 
-def to_event(event_type: EventType, value: Any, *, now: datetime, where: str = "input") -> Event:
-    """A validated domain event from a GraphQL input, or a BAD_USER_INPUT error."""
+def to_event(info: Info, event_type: EventType, value: Any, *, now: datetime,
+             where: str = "input") -> Event:
+    """A validated domain event (its location snapped to a cell), or a BAD_USER_INPUT error."""
     try:
         return parse_event(event_type, value.event_id, value.occurred_at, input_fields(value),
-                           now=now)
+                           now=now, grid=info.context.services.location_grid)
     except InvalidEvent as exc:
         raise bad_input(f"Invalid {where}.{exc.field}: {exc.reason}", field=exc.field) from None
 
@@ -26,7 +27,7 @@ async def record_event(info: Info, event_type: EventType, value: Any) -> EventRe
     """Resolve one event mutation."""
     ingestion = info.context.services.ingestion
     try:
-        event = to_event(event_type, value, now=datetime.now(UTC))
+        event = to_event(info, event_type, value, now=datetime.now(UTC))
     except GraphQLError:
         ingestion.refuse([event_type.value])
         raise
@@ -39,7 +40,7 @@ async def record_events(info: Info, events: list[EventInput]) -> list[EventRecei
     """Resolve ``recordEvents``: validate the whole batch first, so a bad element stores nothing."""
     ingestion = info.context.services.ingestion
     try:
-        parsed = _parse_batch(events)
+        parsed = _parse_batch(info, events)
     except GraphQLError:
         ingestion.refuse([_type_name(member) for member in events])
         raise
@@ -47,7 +48,7 @@ async def record_events(info: Info, events: list[EventInput]) -> list[EventRecei
                          duplicate=r.duplicate) for r in await ingestion.record_batch(parsed)]
 
 
-def _parse_batch(events: list[EventInput]) -> list[Event]:
+def _parse_batch(info: Info, events: list[EventInput]) -> list[Event]:
     """Every element validated, or an error naming the first bad element's index."""
     if len(events) > MAX_BATCH_SIZE:
         raise bad_input(f"A batch holds at most {MAX_BATCH_SIZE} events", field="events")
@@ -58,7 +59,7 @@ def _parse_batch(events: list[EventInput]) -> list[Event]:
             event_type, value = chosen_event(member)
         except ValueError as exc:
             raise bad_input(f"events[{index}]: {exc}", field="events") from None
-        parsed.append(to_event(event_type, value, now=now, where=f"events[{index}]"))
+        parsed.append(to_event(info, event_type, value, now=now, where=f"events[{index}]"))
     return parsed
 
 

@@ -54,8 +54,9 @@ class AudienceSegment:
     budget_window_purchases: int
     intent_share: float = strawberry.field(
         description="Share of interactions held by the intent, 0–1.")
-    distance_km: float | None = strawberry.field(
-        description="Distance to the creator; null when either location is unknown.")
+    distance_km: int | None = strawberry.field(
+        description="Whole km between the centres of the two location cells; null when either "
+                    "location is unknown.")
 
     @strawberry.field(permission_classes=[IsSafetyTeamOrAdmin],
                       description="Internal risk label (safety team and admin only).")
@@ -77,8 +78,7 @@ class AudienceSegment:
             last_updated=s.last_updated, budget_window_tokens=s.budget_detail.window_tokens,
             budget_window_purchases=s.budget_detail.window_purchases,
             intent_share=round(s.intent_detail.share, 4),
-            distance_km=(round(s.proximity_detail.distance_km, 3)
-                         if s.proximity_detail.distance_km is not None else None),
+            distance_km=s.proximity_detail.distance_km,
         )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from domain.events import Event
+from domain.locations import DEFAULT_GRID, LocationGrid
 from domain.queue import QueuePolicy
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
@@ -19,6 +20,7 @@ from store.configuration import ConfigurationRepository
 from store.database import Store
 from store.dead_letters import DeadLetterRepository
 from store.ledger import EventLedger
+from store.locations import snap_stored_locations
 from store.locks import LockRepository, WorkerRegistry
 from store.queue import QueueRepository
 from store.rollups import RollupRepository
@@ -63,6 +65,8 @@ class Services:
     dead_letters: DeadLetterRepository
     #: the stages of the pipeline, as the use cases were handed them
     pipeline: Pipeline
+    #: the cells locations are snapped to (domain/locations.py)
+    location_grid: LocationGrid = DEFAULT_GRID
 
     @property
     def rebuild_stages(self) -> list[RebuildStage]:
@@ -70,8 +74,14 @@ class Services:
         return [stage for _, stage in self.pipeline.in_rebuild]
 
     async def start(self) -> None:
-        """Create indexes (idempotent)."""
+        """Create indexes and snap any coordinates stored before locations were cells
+        (both idempotent)."""
         await self.store.ensure_indexes()
+        migrated = await snap_stored_locations(self.store, self.location_grid)
+        if migrated.stale_pairs:
+            await self.segments.recompute_many(migrated.stale_pairs)
+        if migrated.cards or migrated.profiles:
+            await self.discovery.rebuild_index()
 
     async def stop(self) -> None:
         """Write what is still buffered in memory (discovery impressions)."""

@@ -7,7 +7,7 @@ profile (location, interests) changes, and rebuilds every card as a stage of
 further requests for the same creator make it run once more afterwards, so the last card
 written in this process is read after the last change it was told about.
 
-``CandidatePools`` keeps, per API process, the top creators of each geohash cell, region,
+``CandidatePools`` keeps, per API process, the top creators of each pool cell, region,
 dominant audience segment and of everyone, as read from the index, for ``POOL_TTL_SECONDS``.
 Writes made through this process patch the cached pools at once; other processes see them when
 their copy expires. A recommendation reads about twenty small pools instead of every creator.
@@ -28,9 +28,10 @@ from store.aggregates import AggregateRepository
 from store.creator_index import CreatorIndexRepository
 from store.rollups import RollupRepository
 
-PoolKey = tuple[str, str]  # (field, value): ("cell", "u281"), ("segment", "HIGH|CALL"), ("all", "")
+#: (field, value): ("cell", "841f1d5ffffffff"), ("segment", "HIGH|CALL"), ("all", "")
+PoolKey = tuple[str, str]
 
-#: how many creators each kind of pool keeps (a request reads 9 cells, 9 regions, a segment or
+#: how many creators each kind of pool keeps (a request reads 7 cells, 7 regions, a segment or
 #: two and the global pool: a few hundred candidates at most)
 POOL_SIZES: Mapping[str, int] = {"cell": 25, "region": 15, "segment": 50, "all": 50}
 POOL_TTL_SECONDS = 30.0

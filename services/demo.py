@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.events import Event, EventType, parse_event
+from domain.locations import DEFAULT_GRID, LocationGrid
 from services.container import Services
 
 log = logging.getLogger("audience.demo")
@@ -316,11 +317,13 @@ def _engage(world: _World, viewer: str, creator: str, style: str, main: bool) ->
                 media_id=world.next_id("media"))
 
 
-def demo_events(creators: int, viewers: int, seed: int, now: datetime) -> Iterator[Event]:
+def demo_events(creators: int, viewers: int, seed: int, now: datetime,
+                grid: LocationGrid = DEFAULT_GRID) -> Iterator[Event]:
     """The demo world's events in time order; pure: the same arguments give the same events.
 
     Every event is built by :func:`domain.events.parse_event`, so it is exactly what the event
-    mutations would have accepted. Event ids are ``demo-<seed>-<n>``.
+    mutations would have accepted (locations snapped to ``grid`` cells). Event ids are
+    ``demo-<seed>-<n>``.
     """
     if creators < 1 or viewers < 0:
         raise ValueError("a demo world needs at least one creator and no negative viewers")
@@ -360,7 +363,8 @@ def demo_events(creators: int, viewers: int, seed: int, now: datetime) -> Iterat
     # Stable order: by time, then by generation order (sort is stable), like a real stream.
     ordered = sorted(enumerate(world.drafts), key=lambda item: (item[1][0], item[0]))
     for serial, (_, (when, event_type, fields)) in enumerate(ordered, start=1):
-        yield parse_event(event_type, f"demo-{seed}-{serial:07d}", when, fields, now=now)
+        yield parse_event(event_type, f"demo-{seed}-{serial:07d}", when, fields, now=now,
+                          grid=grid)
 
 
 async def load_demo_world(services: Services, *, creators: int = 300, viewers: int = 3000,
@@ -382,7 +386,7 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
     now = now or datetime.now(UTC)
     log.info("loading demo world: %d creators, %d viewers, seed %d", creators, viewers, seed)
     started = time.perf_counter()
-    events = list(demo_events(creators, viewers, seed, now))
+    events = list(demo_events(creators, viewers, seed, now, services.location_grid))
     recorded = 0
     step = max(1, len(events) // 5)
     for event in events:

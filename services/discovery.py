@@ -1,7 +1,7 @@
 """Discovery for the signed-in viewer: candidate generation, ranking and engagement advice.
 
 A recommendation never scores every creator. It reads a bounded candidate set — the pools of
-the viewer's geohash cell and its neighbours (LOCAL), of their region and its neighbours
+the viewer's pool cell and its neighbours (LOCAL), of their region and its neighbours
 (NEARBY), of the viewer's dominant segment (or of the segments the filters ask for), the global
 popular pool (cold start, remote viewers), and up to ``KNOWN_POOL`` creators the viewer already
 has segments with — then scores those few hundred with ``domain.discovery.scoring``.
@@ -18,10 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.discovery import geohash
 from domain.discovery.cards import (
-    CELL_PRECISION,
-    REGION_PRECISION,
     CreatorCard,
     build_card,
     segment_key,
@@ -37,6 +34,7 @@ from domain.discovery.scoring import (
     viewer_labels,
 )
 from domain.discovery.weights import CONTEXT_RULES, DiscoveryContext
+from domain.locations import POOL_RESOLUTION, REGION_RESOLUTION, pool_cells
 from domain.rollups import InteractionKind
 from domain.segments.budget import BudgetTier, classify_budget
 from domain.segments.classify import AudienceSegment
@@ -153,11 +151,10 @@ class DiscoveryService:
         """(pool, how many of it to take) for this viewer and these filters."""
         keys: list[tuple[PoolKey, int]] = []
         if viewer.location is not None:
-            cell = geohash.encode(viewer.location.latitude, viewer.location.longitude,
-                                  CELL_PRECISION)
-            keys += [(("cell", c), POOL_SIZES["cell"]) for c in geohash.block(cell)]
+            keys += [(("cell", c), POOL_SIZES["cell"])
+                     for c in pool_cells(viewer.location, POOL_RESOLUTION)]
             keys += [(("region", r), POOL_SIZES["region"])
-                     for r in geohash.block(cell[:REGION_PRECISION])]
+                     for r in pool_cells(viewer.location, REGION_RESOLUTION)]
         if filters is not None and (filters.budgets or filters.intents):
             budgets = sorted(filters.budgets or BudgetTier)
             intents = sorted(filters.intents or InteractionKind)

@@ -1,6 +1,6 @@
 """``creator_index``: one card per creator, read in small popularity-ordered pools.
 
-Pools are the candidate generator's only reads: the top creators of one geohash cell, one
+Pools are the candidate generator's only reads: the top creators of one pool cell, one
 region, one dominant audience segment, or of everyone, each an index range scan
 ((cell|region|segment, popularity) and (popularity)) with a small limit — never a scan of all
 creators. Mongomock has no geo queries (and no indexes), but plain equality on the cell fields
@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from domain.discovery.cards import AudienceProfile, CreatorCard
-from domain.rollups import GeoPoint
+from domain.locations import Cell
 from store.database import Collections, Store
 
 #: the card fields a pool can be keyed by ("all" is every creator)
@@ -28,8 +28,7 @@ def card_to_doc(card: CreatorCard) -> dict[str, Any]:
     audience = card.audience
     return {
         "popularity": card.popularity,
-        "location": ({"latitude": card.location.latitude, "longitude": card.location.longitude}
-                     if card.location else None),
+        "location": {"cell": card.location.index} if card.location else None,
         "interests": list(card.interests), "cell": card.cell, "region": card.region,
         "segment": card.segment,
         "dominant": dict(audience.dominant) if audience else None,
@@ -44,7 +43,7 @@ def card_from_doc(d: Mapping[str, Any]) -> CreatorCard:
                 if d.get("dominant") else None)
     return CreatorCard(
         creator_id=d["_id"], popularity=int(d.get("popularity", 0)),
-        location=GeoPoint(float(loc["latitude"]), float(loc["longitude"])) if loc else None,
+        location=Cell(loc["cell"]) if isinstance(loc, dict) and loc.get("cell") else None,
         interests=tuple(d.get("interests") or ()), audience=audience, cell=d.get("cell"),
         region=d.get("region"))
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from domain.locations import Cell
 from domain.rollups import (
     DaySpend,
-    GeoPoint,
     InteractionKind,
     PairRollup,
     Profile,
@@ -94,8 +94,8 @@ def pair_from_doc(doc: dict[str, Any]) -> PairRollup:
 
 def profile_from_doc(doc: dict[str, Any]) -> Profile:
     loc = doc.get("location")
-    point = GeoPoint(float(loc["latitude"]), float(loc["longitude"])) if loc else None
-    return Profile(user_id=doc["_id"], location=point, interests=tuple(doc.get("interests") or ()))
+    cell = Cell(loc["cell"]) if isinstance(loc, dict) and loc.get("cell") else None
+    return Profile(user_id=doc["_id"], location=cell, interests=tuple(doc.get("interests") or ()))
 
 
 class RollupRepository:

@@ -46,6 +46,10 @@ def segment_to_doc(s: AudienceSegment) -> dict[str, Any]:
     }
 
 
+def _whole_km(value: Any) -> int | None:
+    return None if value is None else round(float(value))
+
+
 def segment_from_doc(d: dict[str, Any]) -> AudienceSegment:
     budget = BudgetTier(d["budget"])
     intent = Intent(d["intent"])
@@ -62,7 +66,7 @@ def segment_from_doc(d: dict[str, Any]) -> AudienceSegment:
         intent_detail=IntentResult(intent, float(idt.get("share", 0.0)),
                                    bool(idt.get("majority", False)),
                                    str(idt.get("source", "pair"))),
-        proximity_detail=ProximityResult(proximity, d.get("distance_km")),
+        proximity_detail=ProximityResult(proximity, _whole_km(d.get("distance_km"))),
         revenue_tokens=int(d.get("revenue_tokens", 0)),
         spend_tokens=int(d.get("spend_tokens", 0)),
     )

@@ -1,9 +1,10 @@
 """Creator cards: what the creator index holds per creator, derived from aggregates and profile.
 
-A card is everything ranking reads about a creator: where they are (location and geohash
-cells), how large their audience is (popularity) and, once the audience reaches the privacy
-floor, what it is like (shares of each label and the dominant labels). Cards are built from the
-creator aggregate — counts, never individuals — and the creator's profile.
+A card is everything ranking reads about a creator: where they are (their location cell and
+the coarser pool cells it lies in), how large their audience is (popularity) and, once the
+audience reaches the privacy floor, what it is like (shares of each label and the dominant
+labels). Cards are built from the creator's *published release* (``domain.insights.releases``)
+— batched, floored counts, never individuals — and the creator's profile.
 """
 
 from __future__ import annotations
@@ -11,15 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from domain.discovery import geohash
 from domain.discovery.weights import AUDIENCE_FLOOR, BUDGET_TIE, INTENT_TIE, PROXIMITY_TIE
 from domain.insights.aggregates import BREAKDOWN_KINDS, CreatorAggregate
-from domain.rollups import GeoPoint, Profile
-
-#: ~39 × 19.5 km cells: the viewer's cell and its neighbours hold the LOCAL candidates
-CELL_PRECISION = 4
-#: ~156 × 156 km regions: the viewer's region and its neighbours hold the NEARBY candidates
-REGION_PRECISION = 3
+from domain.locations import POOL_RESOLUTION, REGION_RESOLUTION, Cell
+from domain.rollups import Profile
 
 _TIES: Mapping[str, Sequence[str]] = {
     "budget": [t.value for t in BUDGET_TIE],
@@ -49,10 +45,11 @@ class CreatorCard:
     creator_id: str
     #: audience size (BLOCKED viewers are never counted)
     popularity: int = 0
-    location: GeoPoint | None = None
+    location: Cell | None = None
     interests: tuple[str, ...] = ()
     #: None below the privacy floor: nothing about a small audience is ever read
     audience: AudienceProfile | None = None
+    #: the pool cells (``domain.locations``) the location cell lies in
     cell: str | None = field(default=None)
     region: str | None = field(default=None)
 
@@ -98,8 +95,8 @@ def build_card(creator_id: str, aggregate: CreatorAggregate | None,
     location = profile.location if profile else None
     cell = region = None
     if location is not None:
-        cell = geohash.encode(location.latitude, location.longitude, CELL_PRECISION)
-        region = cell[:REGION_PRECISION]
+        cell = location.parent(POOL_RESOLUTION)
+        region = location.parent(REGION_RESOLUTION)
     return CreatorCard(
         creator_id=creator_id, popularity=aggregate.total if aggregate else 0,
         location=location, interests=tuple(profile.interests) if profile else (),

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from domain.discovery import weights as w
 from domain.discovery.cards import CreatorCard
-from domain.rollups import GeoPoint, InteractionKind, Profile
+from domain.locations import Cell
+from domain.rollups import InteractionKind, Profile
 from domain.segments.budget import BudgetTier
 from domain.segments.classify import AudienceSegment
 from domain.segments.intent import DEFAULT_INTENT
@@ -35,7 +36,7 @@ class ViewerContext:
     intent: InteractionKind | None = None
     #: viewer-wide share of each interaction kind (0–1)
     interaction_shares: Mapping[InteractionKind, float] = field(default_factory=dict)
-    location: GeoPoint | None = None
+    location: Cell | None = None
     interests: tuple[str, ...] = ()
 
     @property
@@ -57,7 +58,7 @@ class ViewerLabels:
     budget: BudgetTier | None
     intent: InteractionKind | None
     proximity: Proximity
-    distance_km: float | None
+    distance_km: int | None
 
     def recorded(self) -> dict[str, str]:
         """The labels an impression is counted under: the segment defaults fill the gaps

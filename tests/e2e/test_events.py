@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from domain.locations import DEFAULT_GRID
 from tests.conftest import codes
 
 RECEIPT = "{ eventId accepted duplicate }"
@@ -171,7 +172,7 @@ async def test_profile_keeps_the_latest_location_whatever_the_arrival_order(api,
         await api.as_service(mutation("locationUpdated"), {"input": value})
     [profile] = await services.rollups.profiles(["u9"])
     assert profile is not None and profile.location is not None
-    assert profile.location.latitude == 10.0
+    assert profile.location == DEFAULT_GRID.snap(10.0, 10.0)
 
 
 async def test_interests_are_normalised(api, services):

@@ -134,13 +134,14 @@ async def test_intent_falls_back_to_the_viewers_habits_elsewhere(api):
 
 # --- proximity: one degree of latitude is ~111.2 km ----------------------------------------
 PROXIMITY_CASES = [
-    (0.0, "LOCAL"), (0.44, "LOCAL"), (0.46, "NEARBY"), (1.79, "NEARBY"), (1.81, "REMOTE"),
+    # bands between cell centres: points a cell (~6 km) clear of each edge
+    (0.0, "LOCAL"), (0.38, "LOCAL"), (0.52, "NEARBY"), (1.74, "NEARBY"), (1.86, "REMOTE"),
     (None, "REMOTE"),
 ]
 
 
 @pytest.mark.parametrize(("degrees", "proximity"), PROXIMITY_CASES)
-async def test_proximity_bands_by_great_circle_distance(api, degrees, proximity):
+async def test_proximity_bands_by_distance_between_cells(api, degrees, proximity):
     await send(api, "locationUpdated", userId=C, latitude=48.0, longitude=11.0)
     if degrees is not None:
         await send(api, "locationUpdated", userId=V, latitude=48.0 + degrees, longitude=11.0)
@@ -149,6 +150,8 @@ async def test_proximity_bands_by_great_circle_distance(api, degrees, proximity)
     assert segment["proximity"] == proximity
     if degrees is None:
         assert segment["distanceKm"] is None
+    else:
+        assert isinstance(segment["distanceKm"], int)
 
 
 async def test_moving_viewer_changes_proximity_of_existing_pairs(api):

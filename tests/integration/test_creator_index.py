@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.events import EventType, parse_event
+from domain.locations import DEFAULT_GRID
 from services.container import Services
 from services.creator_index import POOL_SIZES
 
@@ -63,7 +64,8 @@ async def test_cards_follow_audience_and_location(services):
     await world(services)
     cards = {c.creator_id: c for c in await services.discovery.index.get_many(
         [f"c{c}" for c in range(6)]) if c}
-    assert cards["c2"].cell is not None and cards["c2"].cell.startswith("u33")  # Berlin
+    assert cards["c2"].location == DEFAULT_GRID.snap(52.5, 13.4)  # Berlin
+    assert cards["c2"].cell == DEFAULT_GRID.snap(52.5, 13.4).parent(4)
     assert cards["c5"].popularity == 19 and cards["c5"].audience is not None
     assert cards["c1"].popularity == 7 and cards["c1"].audience is None  # below the floor
     assert cards["c5"].audience.dominant["budget"] in {"MID", "HIGH"}

@@ -1,5 +1,5 @@
 """Discovery rules without I/O: every weight, the clamp, each boost at and around its threshold,
-BLOCKED viewers, cold start, filters, engagement suggestions, cards and geohash cells."""
+BLOCKED viewers, cold start, filters, engagement suggestions, cards and pool cells."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.discovery import geohash
 from domain.discovery import weights as w
 from domain.discovery.cards import build_card, dominant_label
 from domain.discovery.engagement import suggest
@@ -23,7 +22,8 @@ from domain.discovery.scoring import (
     visibility_boost,
 )
 from domain.insights.aggregates import CreatorAggregate
-from domain.rollups import GeoPoint, InteractionKind, PairRollup, Profile
+from domain.locations import DEFAULT_GRID, REGION_RESOLUTION, Cell, pool_cells
+from domain.rollups import InteractionKind, PairRollup, Profile
 from domain.segments.budget import BudgetTier
 from domain.segments.classify import SegmentInputs, classify_pair
 from domain.segments.proximity import Proximity
@@ -31,7 +31,7 @@ from domain.segments.risk import RiskLevel
 from domain.segments.thresholds import SegmentThresholds
 
 T = SegmentThresholds()
-HOME = GeoPoint(48.0, 11.0)
+HOME = DEFAULT_GRID.snap(48.0, 11.0)
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 MEETING, CALL, CHAT, EVENT = (InteractionKind.MEETING, InteractionKind.CALL,
                               InteractionKind.CHAT, InteractionKind.EVENT)
@@ -43,7 +43,7 @@ def viewer(**kw) -> ViewerContext:
 
 def card(creator_id: str = "c", *, total: int = 0, budget: Mapping[str, int] | None = None,
          intent: Mapping[str, int] | None = None, proximity: Mapping[str, int] | None = None,
-         at: GeoPoint | None = None, interests: tuple[str, ...] = ()):
+         at: Cell | None = None, interests: tuple[str, ...] = ()):
     counts = {"budget": dict(budget or ({"LOW": total} if total else {})),
               "intent": dict(intent or ({"CHAT": total} if total else {})),
               "proximity": dict(proximity or ({"REMOTE": total} if total else {}))}
@@ -55,9 +55,9 @@ def factors(m) -> dict[w.RankingFactor, float]:
     return {r.factor: r.points for r in m.reasons}
 
 
-def north(degrees: float) -> GeoPoint:
-    """A point ``degrees`` of latitude north of HOME (one degree ≈ 111.2 km)."""
-    return GeoPoint(HOME.latitude + degrees, HOME.longitude)
+def north(degrees: float) -> Cell:
+    """The cell ``degrees`` of latitude north of HOME (one degree ≈ 111.2 km)."""
+    return DEFAULT_GRID.snap(48.0 + degrees, 11.0)
 
 
 # --- the match score -----------------------------------------------------------------------
@@ -107,10 +107,10 @@ def test_the_pairs_own_intent_wins_over_the_viewer_wide_one():
 
 
 @pytest.mark.parametrize(("degrees", "points"), [
-    (0.0, 20.0), (0.44, 20.0),  # LOCAL ≤ 50 km
-    (0.46, 10.0), (1.79, 10.0),  # NEARBY ≤ 200 km
-    (1.81, 5.0), (4.49, 5.0),  # REMOTE within 500 km
-    (4.51, None), (30.0, None),
+    (0.0, 20.0), (0.38, 20.0),  # LOCAL ≤ 50 km
+    (0.52, 10.0), (1.74, 10.0),  # NEARBY ≤ 200 km
+    (1.86, 5.0), (4.43, 5.0),  # REMOTE within 500 km
+    (4.57, None), (30.0, None),
 ])
 def test_proximity_twenty_ten_five_by_distance(degrees, points):
     m = match(viewer(location=HOME), card(at=north(degrees)), None)
@@ -289,35 +289,13 @@ def test_card_holds_dominant_labels_with_documented_ties():
     assert dominant_label({"CHAT": 3, "EVENT": 3}, "intent") == "EVENT"
     assert dominant_label({}, "intent") is None
     c = card(total=10, budget={"MID": 6, "HIGH": 4}, intent={"CALL": 10}, at=HOME)
-    assert c.segment == "MID|CALL" and c.cell == geohash.encode(48.0, 11.0, 4)
-    assert c.region == c.cell[:3]
+    assert c.segment == "MID|CALL" and c.cell == HOME.parent(4)
+    assert c.region == HOME.parent(2)
 
 
-def test_geohash_matches_the_reference_encoding():
-    assert geohash.encode(57.64911, 10.40744, 11) == "u4pruydqqvj"
-    lat_lo, lat_hi, lon_lo, lon_hi = geohash.bounds("u4pruydqqvj")
-    assert lat_lo <= 57.64911 <= lat_hi and lon_lo <= 10.40744 <= lon_hi
-
-
-def test_block_is_the_cell_and_its_eight_touching_neighbours():
-    cell = geohash.encode(48.137, 11.575, 4)
-    cells = geohash.block(cell)
-    assert cells[0] == cell and len(set(cells)) == 9
-    lat_lo, lat_hi, lon_lo, lon_hi = geohash.bounds(cell)
-    for other in cells[1:]:
-        o_lat_lo, o_lat_hi, o_lon_lo, o_lon_hi = geohash.bounds(other)
-        assert o_lat_lo <= lat_hi + 1e-9 and o_lat_hi >= lat_lo - 1e-9
-        assert o_lon_lo <= lon_hi + 1e-9 and o_lon_hi >= lon_lo - 1e-9
-
-
-def test_block_wraps_the_antimeridian():
-    cells = geohash.block(geohash.encode(0.1, 179.9, 4))
-    assert any(geohash.bounds(c)[2] == -180.0 for c in cells)
-
-
-def test_a_local_creator_is_always_in_the_viewers_cell_block_or_region_block():
-    # LOCAL (≤ 50 km) creators in any direction are within the 3 × 3 region block
-    for dlat, dlon in [(0.44, 0), (-0.44, 0), (0, 0.66), (0, -0.66), (0.3, 0.45)]:
-        creator = geohash.encode(HOME.latitude + dlat, HOME.longitude + dlon, 4)
-        viewer_cell = geohash.encode(HOME.latitude, HOME.longitude, 4)
-        assert creator[:3] in geohash.block(viewer_cell[:3])
+def test_a_local_creator_is_always_in_the_viewers_region_pools():
+    # LOCAL (≤ 50 km) and NEARBY (≤ 200 km) creators in any direction are in the region block
+    for dlat, dlon in [(0.44, 0), (-0.44, 0), (0, 0.66), (0, -0.66), (0.3, 0.45), (1.7, 0),
+                       (0, -2.5)]:
+        creator = DEFAULT_GRID.snap(48.0 + dlat, 11.0 + dlon)
+        assert creator.parent(REGION_RESOLUTION) in pool_cells(HOME, REGION_RESOLUTION)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from domain.locations import DEFAULT_GRID, distance_km
 from domain.rollups import (
     DaySpend,
-    GeoPoint,
     InteractionKind,
     PairRollup,
     Profile,
@@ -19,7 +19,7 @@ from domain.rollups import (
 from domain.segments.budget import BudgetTier, classify_budget
 from domain.segments.intent import classify_intent
 from domain.segments.passion import classify_passion, loyalty_score
-from domain.segments.proximity import Proximity, classify_proximity, distance_km
+from domain.segments.proximity import Proximity, classify_proximity
 from domain.segments.thresholds import (
     BudgetThresholds,
     IntentThresholds,
@@ -83,23 +83,25 @@ def test_intent_default_without_interactions():
     assert (result.intent, result.source) == (K.CHAT, "default")
 
 
-def test_distance_is_great_circle():
-    berlin, munich = GeoPoint(52.52, 13.405), GeoPoint(48.137, 11.575)
-    assert distance_km(berlin, munich) == pytest.approx(504, abs=2)
+def test_distance_is_whole_km_between_cell_centres():
+    berlin, munich = DEFAULT_GRID.snap(52.52, 13.405), DEFAULT_GRID.snap(48.137, 11.575)
+    km = distance_km(berlin, munich)
+    assert isinstance(km, int) and km == pytest.approx(504, abs=6)
+    assert distance_km(berlin, DEFAULT_GRID.snap(*berlin.centre)) == 0
 
 
-@pytest.mark.parametrize(("km", "band"), [(0, Proximity.LOCAL), (49.99, Proximity.LOCAL),
-                                          (50.01, Proximity.NEARBY), (199.99, Proximity.NEARBY),
-                                          (200.01, Proximity.REMOTE)])
+@pytest.mark.parametrize(("km", "band"), [(0, Proximity.LOCAL), (44, Proximity.LOCAL),
+                                          (56, Proximity.NEARBY), (194, Proximity.NEARBY),
+                                          (206, Proximity.REMOTE)])
 def test_proximity_bands(km, band):
     degrees = km / 111.19508  # km per degree of latitude on the mean sphere
-    result = classify_proximity(GeoPoint(10, 20), GeoPoint(10 + degrees, 20),
+    result = classify_proximity(DEFAULT_GRID.snap(10, 20), DEFAULT_GRID.snap(10 + degrees, 20),
                                 ProximityThresholds())
-    assert result.proximity is band
+    assert result.proximity is band and isinstance(result.distance_km, int)
 
 
 def test_unknown_location_is_remote():
-    assert classify_proximity(None, GeoPoint(1, 1), ProximityThresholds()).proximity is (
+    assert classify_proximity(None, DEFAULT_GRID.snap(1, 1), ProximityThresholds()).proximity is (
         Proximity.REMOTE)
 
 
