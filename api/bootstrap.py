@@ -11,7 +11,7 @@ On an event batch (``Ingestion``), for each newly stored event:
 | ledger: store once, answer duplicates | ``events`` | ``events`` (``applied: false``) |
 | rollups: counters once per event id | | ``viewer_rollups``, ``pair_rollups``, ``profiles`` |
 | schedule segment work | | ``segment_computation_queue`` |
-| creator index: locations and interests | ``profiles`` | ``creator_index`` |
+| creator index: new creators, locations, interests | ``profiles``, releases | ``creator_index`` |
 | conversions after an impression | ``impressions`` | ``segment_performance`` |
 | mark applied | | ``events`` (``applied: true``) |
 
@@ -23,7 +23,7 @@ applied once per change id):
 | creator aggregates move | | ``creator_aggregates`` |
 | insights: releases, performance | ``creator_aggregates`` | ``audience_releases``, |
 | | | ``segment_performance`` |
-| creator index: segment pools | ``creator_aggregates``, ``pair_rollups`` | ``creator_index`` |
+| on a published release: creator index | ``audience_releases`` (published) | ``creator_index`` |
 
 In a rebuild (``audience rebuild``), after the ledger is replayed into the rollups:
 
@@ -31,8 +31,8 @@ In a rebuild (``audience rebuild``), after the ledger is replayed into the rollu
 |---|---|---|
 | pause releases | | ``audience_releases`` |
 | segments and aggregates from empty | rollups | ``audience_segments``, ``creator_aggregates`` |
-| creator index | aggregates, rollups | ``creator_index`` |
-| rebase releases | ``creator_aggregates`` | ``audience_releases`` |
+| rebase releases (and first releases) | ``creator_aggregates`` | ``audience_releases`` |
+| creator index | ``audience_releases``, ``profiles`` | ``creator_index`` |
 
 The tuples below (``on_event``, ``on_transition``, ``in_rebuild``) are that table in code.
 """
@@ -87,11 +87,16 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
     index = CreatorIndexRepository(store)
     policy = queue_policy or QueuePolicy()
 
+    releases = ReleaseRepository(store)
+
     # the use cases that stages belong to
-    insights = InsightsService(aggregates, ReleaseRepository(store), SnapshotRepository(store),
-                               PerformanceRepository(store))
     pools = CandidatePools(index)
-    indexer = CreatorIndexer(index, aggregates, rollups, pools)
+    # Discovery is handed the published releases, never the live aggregates: one viewer's
+    # events reach what strangers see only through a release (contract §7).
+    indexer = CreatorIndexer(index, releases, rollups, pools)
+    insights = InsightsService(aggregates, releases, SnapshotRepository(store),
+                               PerformanceRepository(store),
+                               on_release=(("creator index", indexer.on_release),))
     impressions = ImpressionRecorder(ImpressionRepository(store), risk)
 
     # Exactly once per change, even across a crash: the change id marks the $inc.
@@ -109,8 +114,6 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
             relevant=lambda change: bool(transition_delta(change.before, change.after)))),
         ("insights", TransitionHandler(insights.on_transition, confirmed=insights.on_confirmed,
                                        relevant=insights.relevant)),
-        # after the aggregates, which the index reads
-        ("creator index", TransitionHandler(indexer.on_transition, relevant=indexer.relevant)),
     )
     segments = SegmentService(rollups, segment_repository, configuration, risk,
                               handlers=[handler for _, handler in on_transition])
@@ -138,8 +141,9 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
         # releases sit out the replay and are re-anchored on the result
         ("pause releases", insights.pause_releases),
         ("segments and aggregates", segments_from_empty),
-        ("creator index", discovery.rebuild_index),
         ("rebase releases", insights.rebase_releases),
+        # cards are built from releases: after the releases are re-anchored
+        ("creator index", discovery.rebuild_index),
     )
     return Services(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
                     configuration=configuration, segments=segments, aggregates=aggregates,

@@ -77,6 +77,7 @@ class Services:
         """Create indexes and snap any coordinates stored before locations were cells
         (both idempotent)."""
         await self.store.ensure_indexes()
+        await self.insights.initialise_untracked()
         migrated = await snap_stored_locations(self.store, self.location_grid)
         if migrated.stale_pairs:
             await self.segments.recompute_many(migrated.stale_pairs)

@@ -1,16 +1,21 @@
 """Keeping the creator index current, and the small candidate pools read from it.
 
-``CreatorIndexer`` rebuilds one creator's card — O(1): one aggregate read, one profile read, one
-upsert — whenever a segment transition moves that creator's audience counts or the creator's
-profile (location, interests) changes, and rebuilds every card as a stage of
-``audience rebuild``. Concurrent changes to one creator are coalesced: while a refresh runs,
-further requests for the same creator make it run once more afterwards, so the last card
-written in this process is read after the last change it was told about.
+A card is built from the creator's *published release* (``ReleasedAudiences``) and profile,
+never from the live aggregate: discovery answers strangers, so it may know of a creator's
+audience only what a release has published (contract §7). ``CreatorIndexer`` rewrites one
+creator's card — O(1): one release read, one profile read, one upsert — when a release is
+published, when the creator's profile (location, interests) changes, and the first time this
+process sees an id as ``creatorId`` of an event (which is what makes the id a known creator);
+and every card as a stage of ``audience rebuild``. Concurrent refreshes of one creator are
+coalesced: while a refresh runs, further requests for the same creator make it run once more
+afterwards, so the last card written in this process is read after the last change it was
+told about.
 
-``CandidatePools`` keeps, per API process, the top creators of each pool cell, region,
-dominant audience segment and of everyone, as read from the index, for ``POOL_TTL_SECONDS``.
-Writes made through this process patch the cached pools at once; other processes see them when
-their copy expires. A recommendation reads about twenty small pools instead of every creator.
+``CandidatePools`` keeps, per API process, the top released creators of each pool cell,
+region, dominant audience segment and of everyone, as read from the index, for
+``POOL_TTL_SECONDS``. Writes made through this process patch the cached pools at once; other
+processes see them when their copy expires. A recommendation reads about twenty small pools
+instead of every creator.
 """
 
 from __future__ import annotations
@@ -18,13 +23,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from domain.discovery.cards import CreatorCard, build_card
 from domain.events import Event, EventType
-from domain.insights.aggregates import transition_delta
-from services.segments import SegmentTransition
-from store.aggregates import AggregateRepository
+from domain.insights.aggregates import CreatorAggregate
 from store.creator_index import CreatorIndexRepository
 from store.rollups import RollupRepository
 
@@ -40,8 +44,16 @@ GLOBAL_POOL: PoolKey = ("all", "")
 
 #: profile events that move a creator's card
 PROFILE_EVENTS = frozenset({EventType.LOCATION_UPDATED, EventType.PROFILE_INTERESTS_UPDATED})
-#: aggregate cells a card is derived from (revenue and paying counts do not move it)
-_CARD_CELLS = ("total", "budget.", "intent.", "proximity.")
+#: creator ids this process remembers having indexed (so a known creator costs one write
+#: per process, not one per event)
+MAX_REMEMBERED_CREATORS = 100_000
+
+
+class ReleasedAudiences(Protocol):
+    """The read port discovery gets instead of the live aggregates: published releases."""
+
+    async def published(self, creator_ids: Sequence[str]) -> list[CreatorAggregate | None]:
+        ...
 
 
 def pool_keys(card: CreatorCard) -> set[PoolKey]:
@@ -115,32 +127,33 @@ class CandidatePools:
 
 
 class CreatorIndexer:
-    """Keeps ``creator_index`` equal to build_card(aggregate, profile) for every creator."""
+    """Keeps ``creator_index`` equal to build_card(release, profile) for every known creator."""
 
-    def __init__(self, index: CreatorIndexRepository, aggregates: AggregateRepository,
+    def __init__(self, index: CreatorIndexRepository, released: ReleasedAudiences,
                  rollups: RollupRepository, pools: CandidatePools) -> None:
         self.index = index
-        self._aggregates = aggregates
+        self._released = released
         self._rollups = rollups
         self._pools = pools
         self._running: set[str] = set()
         self._again: set[str] = set()
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
-    @staticmethod
-    def relevant(change: SegmentTransition) -> bool:
-        """A new pair, or a change in the creator's audience counts, moves the card."""
-        if change.before is None:
-            return True
-        return any(cell.startswith(_CARD_CELLS)
-                   for cell in transition_delta(change.before, change.after))
-
-    async def on_transition(self, change: SegmentTransition) -> None:
-        """Refresh the card (idempotent: a redelivered change rewrites the same card)."""
-        if self.relevant(change):
-            await self.refresh(change.after.creator_id)
+    async def on_release(self, creator_id: str) -> None:
+        """A release was published: the card follows it (idempotent)."""
+        await self.refresh(creator_id)
 
     async def on_event(self, event: Event) -> None:
-        """A creator's new location or interests move their card (viewers have none)."""
+        """An id first seen as ``creatorId`` becomes a known creator (a card from its release
+        and profile: no audience yet); a creator's new location or interests move their card
+        (viewers have none)."""
+        creator = event.creator_id
+        if creator and creator not in self._seen:
+            if not await self.index.exists(creator):
+                await self.refresh(creator)
+            self._seen[creator] = None
+            while len(self._seen) > MAX_REMEMBERED_CREATORS:
+                self._seen.popitem(last=False)
         if event.type in PROFILE_EVENTS and event.user_id and await self.index.exists(
                 event.user_id):
             await self.refresh(event.user_id)
@@ -160,19 +173,19 @@ class CreatorIndexer:
             self._running.discard(creator_id)
 
     async def _write(self, creator_id: str) -> None:
-        [aggregate] = await self._aggregates.get_many([creator_id])
+        [aggregate] = await self._released.published([creator_id])
         [profile] = await self._rollups.profiles([creator_id])
         card = build_card(creator_id, aggregate, profile)
         before = await self.index.upsert(card)
         self._pools.note(before, card)
 
     async def rebuild(self) -> int:
-        """Every card again from the aggregates and profiles (a stage of ``audience rebuild``)."""
+        """Every card again from the releases and profiles (a stage of ``audience rebuild``)."""
         await self.index.clear()
         self._pools.clear()
         written = 0
         async for batch in self.index.indexed_creators():
-            aggregates = await self._aggregates.get_many(batch)
+            aggregates = await self._released.published(batch)
             profiles = await self._rollups.profiles(batch)
             for creator_id, aggregate, profile in zip(batch, aggregates, profiles, strict=True):
                 await self.index.upsert(build_card(creator_id, aggregate, profile))

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 
 from domain.discovery.cards import (
     CreatorCard,
-    build_card,
     segment_key,
 )
 from domain.discovery.engagement import EngagementSuggestion, shares, suggest
@@ -122,15 +121,10 @@ class DiscoveryService:
             interests=profile.interests if profile else ())
 
     async def cards(self, creator_ids: Sequence[str]) -> dict[str, CreatorCard]:
-        """Index cards, and for creators not indexed yet a card from their profile alone."""
-        found = dict(zip(creator_ids, await self.index.get_many(creator_ids), strict=True))
-        missing = [c for c, card in found.items() if card is None]
-        cards = {c: card for c, card in found.items() if card is not None}
-        if missing:
-            for creator_id, profile in zip(missing, await self._rollups.profiles(missing),
-                                           strict=True):
-                cards[creator_id] = build_card(creator_id, None, profile)
-        return cards
+        """Index cards of known creators (an id never seen as ``creatorId`` of an event has
+        none, and discovery says nothing about it), in the order asked."""
+        found = zip(creator_ids, await self.index.get_many(creator_ids), strict=True)
+        return {c: card for c, card in found if card is not None}
 
     async def _segments_with(self, viewer_id: str, creator_ids: Iterable[str]
                              ) -> dict[str, AudienceSegment]:
@@ -200,8 +194,8 @@ class DiscoveryService:
         """The candidates the client holds, blocked ones dropped, ranked for ``context``."""
         rule = CONTEXT_RULES[context]
         viewer = await self.viewer(viewer_id)
-        ids = await self._not_blocked(viewer_id, candidate_ids)
-        cards = await self.cards(ids)
+        cards = await self.cards(await self._not_blocked(viewer_id, candidate_ids))
+        ids = list(cards)
         segments = await self._segments_with(viewer_id, ids)
         if rule.only_new:
             cards = {c: card for c, card in cards.items() if c not in segments}
@@ -220,13 +214,16 @@ class DiscoveryService:
                    ) -> tuple[CreatorCard, AudienceSegment | None] | None:
         if not await self._not_blocked(viewer.viewer_id, [creator_id]):
             return None
-        card = (await self.cards([creator_id]))[creator_id]
+        card = (await self.cards([creator_id])).get(creator_id)
+        if card is None:
+            return None  # not a known creator
         segment = None if viewer.blocked else (
             await self._segments_with(viewer.viewer_id, [creator_id])).get(creator_id)
         return card, segment
 
     async def visibility_boost(self, viewer_id: str, creator_id: str) -> float:
-        """The multiplier ranking gives this creator for this viewer (1.0: none)."""
+        """The multiplier ranking gives this creator for this viewer (1.0: none, or not a
+        known creator)."""
         viewer = await self.viewer(viewer_id)
         found = await self._one(viewer, creator_id)
         if found is None:
@@ -235,7 +232,7 @@ class DiscoveryService:
         return score(viewer, card, segment).boost.multiplier
 
     async def engagement(self, viewer_id: str, creator_id: str) -> EngagementSuggestion | None:
-        """How to engage with a creator; None for an unknown or blocked creator."""
+        """How to engage with a creator; None for an id not known as a creator, or blocked."""
         viewer = await self.viewer(viewer_id)
         found = await self._one(viewer, creator_id)
         if found is None:

@@ -13,7 +13,7 @@ Nothing on the request path scans segments, so the cost does not depend on the a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("audience.insights")
 Clock = Callable[[], datetime]
+ReleaseListener = Callable[[str], Awaitable[None]]
 
 #: compare-and-swap attempts before a release is left to the next writer or reader
 MAX_RELEASE_ATTEMPTS = 5
@@ -60,13 +61,21 @@ def utc_now() -> datetime:
 class InsightsService:
     def __init__(self, aggregates: AggregateRepository, releases: ReleaseRepository,
                  snapshots: SnapshotRepository, performance: PerformanceRepository,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now,
+                 on_release: tuple[tuple[str, ReleaseListener], ...] = ()) -> None:
         self.aggregates = aggregates
         self.releases = releases
         self.snapshots = snapshots
         self.performance_repo = performance
         self.clock = clock
         self._paused = False
+        #: run after a release of a creator is published: the only moment anything derived
+        #: from other viewers (discovery) may move
+        self._on_release = tuple(stage for _, stage in on_release)
+
+    async def _published(self, creator_id: str) -> None:
+        for stage in self._on_release:
+            await stage(creator_id)
 
     # --- write side -------------------------------------------------------------------------
     @staticmethod
@@ -94,22 +103,33 @@ class InsightsService:
         """Cut the release ``stored`` allows, if any. A lost compare-and-swap means another
         change was recorded meanwhile, and its writer settles the newer state."""
         plan = plan_release(stored.state)
-        if plan is not None:
-            await self.releases.commit(stored.creator_id, stored.version, plan.state,
-                                       plan.families, self.clock())
+        if plan is not None and await self.releases.commit(
+                stored.creator_id, stored.version, plan.state, plan.families, self.clock()) and (
+                plan.families):
+            await self._published(stored.creator_id)
 
     # --- read side --------------------------------------------------------------------------
     async def released(self, creator_id: str) -> StoredRelease | None:
-        """The creator's release document (created from the live aggregate for an audience
-        that predates release tracking: there is no earlier release to difference against)."""
-        stored = await self.releases.get(creator_id)
-        if stored is not None:
-            return stored
-        live = await self.aggregates.get(creator_id)
-        cells = cells_of(live)
-        if not cells:
-            return None
-        return await self.releases.initialise(creator_id, cells, self.clock())
+        """The creator's release document; the read side never touches the live aggregate."""
+        return await self.releases.get(creator_id)
+
+    async def initialise_untracked(self) -> int:
+        """First release of every audience that predates release tracking (there is no
+        earlier release to difference against): at start, and as the last rebuild stage.
+        Pages the live aggregates only when some creator has no release document."""
+        written = 0
+        tracked = {c async for c in self.releases.creator_ids()}
+        if await self.aggregates.count() <= len(tracked):
+            return 0
+        for creator_id in await self.aggregates.creator_ids():
+            if creator_id in tracked:
+                continue
+            cells = cells_of(await self.aggregates.get(creator_id))
+            if cells:
+                await self.releases.initialise(creator_id, cells, self.clock())
+                await self._published(creator_id)
+                written += 1
+        return written
 
     async def audience(self, creator_id: str) -> ReleasedAudience:
         stored = await self.released(creator_id)
@@ -167,6 +187,7 @@ class InsightsService:
                     if await self.releases.commit(creator_id, stored.version, state, (),
                                                   self.clock()):
                         break
+            await self.initialise_untracked()
         finally:
             self._paused = False
 

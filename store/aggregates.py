@@ -97,5 +97,12 @@ class AggregateRepository:
                     self._aggregates.find({}, {APPLIED: 0}).sort("_id", 1)]
         return [d for d in stripped if set(d) != {"_id"}]
 
+    async def count(self) -> int:
+        return int(await self._aggregates.count_documents({}))
+
+    async def creator_ids(self) -> list[str]:
+        """Every creator with an aggregate document (start-up and rebuild only)."""
+        return sorted(await self._aggregates.distinct("_id"))
+
     async def clear(self) -> None:
         await self._aggregates.delete_many({})

@@ -15,7 +15,7 @@ read (compare-and-swap), so a release can never drop a change recorded in betwee
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -136,6 +136,16 @@ class ReleaseRepository:
     async def get(self, creator_id: str) -> StoredRelease | None:
         found = await self._releases.find_one({"_id": creator_id}, {APPLIED: 0})
         return release_from_doc(found) if found else None
+
+    async def published(self, creator_ids: Sequence[str]) -> list[CreatorAggregate | None]:
+        """The published aggregates in key order (one ``$in`` read of the published part
+        only), ``None`` for a creator never released: what discovery may know of audiences."""
+        if not creator_ids:
+            return []
+        found = {d["_id"]: aggregate_from_doc({"_id": d["_id"], **(d.get("published") or {})})
+                 async for d in self._releases.find({"_id": {"$in": list(set(creator_ids))}},
+                                                    {"published": 1})}
+        return [found.get(c) for c in creator_ids]
 
     async def creator_ids(self) -> AsyncIterator[str]:
         async for d in self._releases.find({}, {"_id": 1}).sort("_id", 1):

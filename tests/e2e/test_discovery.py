@@ -54,6 +54,12 @@ async def audience(api, creator: str, n: int = 10, *, spend: int = 0, meetings: 
     await record(api, events)
 
 
+async def known(api, *creators: str) -> None:
+    """Make ids known creators (discovery answers only for ids seen as ``creatorId``)."""
+    await record(api, [("firstInteraction", {"viewerId": "scout", "creatorId": c})
+                       for c in creators])
+
+
 async def recommend(api, viewer: str, args: str = "", fields: str = RANKED) -> list[dict]:
     body = await api.post(f"{{ segmentRecommendations{args} {{ {fields} }} }}", sub=viewer,
                           roles=("viewer",))
@@ -141,7 +147,8 @@ async def test_out_of_bounds_arguments_are_bad_user_input(api, query, variables)
 async def test_lists_at_the_bounds_are_accepted(api):
     assert await recommend(api, "me", "(limit: 100)", "creatorId") == []
     assert await recommend(api, "me", "(limit: 0)", "creatorId") == []
-    assert await feed(api, "me", [f"c{i}" for i in range(500)], fields="creatorId")
+    # accepted; none of them is a known creator, so nothing is ranked
+    assert await feed(api, "me", [f"c{i}" for i in range(500)], fields="creatorId") == []
 
 
 async def test_flushing_impressions_is_for_the_service_only(api):
@@ -284,13 +291,15 @@ async def test_filters_on_budget_intent_proximity_and_score(api):
 # --- filterDiscoveryFeed and reorderDiscoveryQueue -------------------------------------------
 async def test_feed_drops_blocked_accounts_the_viewer_and_repeats(api):
     await record(api, [at("v"), at("near", 0.1), at("far", 3.0), at("bad", 0.1)])
+    await known(api, "near", "far", "bad")
     await block(api, "bad")
     rows = await feed(api, "v", ["far", "bad", "near", "v", "far", "unknown"])
-    assert [r["creatorId"] for r in rows] == ["near", "far", "unknown"]
-    assert [r["matchScore"] for r in rows] == [70.0, 55.0, 50.0]
+    assert [r["creatorId"] for r in rows] == ["near", "far"]  # "unknown" is no creator
+    assert [r["matchScore"] for r in rows] == [70.0, 55.0]
 
 
 async def test_watch_accounts_stay_in_the_feed(api):
+    await known(api, "watched")
     await block(api, "watched", "WATCH")
     assert [r["creatorId"] for r in await feed(api, "v", ["watched"])] == ["watched"]
 
@@ -308,8 +317,9 @@ async def test_swipe_shows_only_new_faces_and_search_ignores_boosts(api):
 
 async def test_reorder_puts_the_best_match_first(api):
     await record(api, [at("v"), at("near", 0.1), at("mid", 1.0), at("far", 30.0)])
-    body = await api.post('{ reorderDiscoveryQueue(creatorIds: ["far", "mid", "near"]) }',
-                          sub="v", roles=("viewer",))
+    await known(api, "near", "mid", "far")
+    body = await api.post('{ reorderDiscoveryQueue(creatorIds: ["far", "mid", "nobody", '
+                          '"near"]) }', sub="v", roles=("viewer",))
     assert body["data"]["reorderDiscoveryQueue"] == ["near", "mid", "far"]
 
 
@@ -364,6 +374,7 @@ async def test_blocked_viewer_is_not_suggested_to_meet(api):
 ])
 async def test_engagement_suggestion_for_each_type(api, events, expected):
     await record(api, [at("c"), at("v", 0.1)])
+    await known(api, "c")
     for name, n in events.items():
         for _ in range(n):
             await send(api, name, viewerId="v", creatorId="c")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -191,7 +190,6 @@ async def test_every_field_covers_every_root_query_field_but_the_exempt_ones():
             "reorderDiscoveryQueue", "creatorVisibilityBoost", "creatorAudience"} <= set(fields)
 
 
-@pytest.mark.xfail(strict=True, reason="discovery reads live aggregates (issue 11, case 1)")
 async def test_one_viewers_unreleased_events_change_no_answer(make_api):
     async with make_api(audience_rate_limit_cost_per_minute=0) as api:
         await _check(api)

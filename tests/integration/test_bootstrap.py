@@ -11,5 +11,5 @@ async def test_the_use_cases_run_exactly_the_stages_of_the_table(store):
     assert services.ingestion.handlers == tuple(stage for _, stage in pipeline.on_event)
     assert services.segments.handlers == tuple(h for _, h in pipeline.on_transition)
     assert services.rebuild_stages == [stage for _, stage in pipeline.in_rebuild]
-    assert [name for name, _ in pipeline.on_transition] == [
-        "creator aggregates", "insights", "creator index"]  # the index reads the aggregates
+    # the creator index follows releases, not transitions: discovery never reads live counts
+    assert [name for name, _ in pipeline.on_transition] == ["creator aggregates", "insights"]
