@@ -22,18 +22,31 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from api.auth import AuthenticationError, principal_from_header
 from api.bootstrap import bootstrap
 from api.dashboard import dashboard_routes
+from api.edge import (
+    GRAPHQL_RESPONSE_JSON,
+    STATIC_DIR,
+    SecurityHeaders,
+    cors_middleware,
+    graphiql_page,
+    hashed_sub,
+    log_access,
+    operation_label,
+    response_media_type,
+)
 from api.guards import BodySizeLimit, GuardedView, GuardState, guard_extensions
 from api.metrics import Metrics
+from api.persisted_queries import PERSISTED_QUERY_NOT_FOUND
 from api.settings import Settings
 from resolvers.loaders import build_loaders
 from resolvers.root import build_schema
@@ -54,6 +67,8 @@ class Runtime:
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     services: Services | None = None
+    #: set once the demo world (when asked for) is in; /readyz waits for it
+    demo_loaded: asyncio.Event = field(default_factory=asyncio.Event)
     #: limits, rate buckets and the persisted-query cache (api/guards.py)
     guards: GuardState = field(init=False)
 
@@ -67,7 +82,13 @@ class Runtime:
 
 
 class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
-    """Strawberry's ASGI view with our context and error discipline."""
+    """Strawberry's ASGI view with our context and error discipline.
+
+    Responses use the media type the client accepts (:func:`api.edge.response_media_type`);
+    with ``application/graphql-response+json`` a request that never reached execution
+    (unparsable, invalid, refused by a guard) is HTTP 400, as the GraphQL over HTTP
+    specification asks; ``application/json`` keeps HTTP 200 with ``errors``.
+    """
 
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -81,11 +102,54 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
                                               settings.jwt_secret())
         except AuthenticationError as exc:
             auth_error = str(exc)
+        if principal is not None:
+            request.state.caller = hashed_sub(principal.sub)
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         services = self.runtime.require_services()
         return RequestContext(services=services, principal=principal, auth_error=auth_error,
                               request_id=request_id, loaders=build_loaders(services),
                               request=request, response=response)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
+
+    async def execute_operation(self, request: Any, request_adapter: Any,
+                                request_data: GraphQLRequestData | list[GraphQLRequestData],
+                                context: Any, root_value: Any, sub_response: Any) -> Any:
+        items = request_data if isinstance(request_data, list) else [request_data]
+        labels = [operation_label(i.query, i.operation_name) or "-" for i in items]
+        request.state.operation_name = ",".join(labels)  # for the access log line
+        return await super().execute_operation(
+            request=request, request_adapter=request_adapter, request_data=request_data,
+            context=context, root_value=root_value, sub_response=sub_response)
+
+    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+                        sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media_type = sub_response.media_type or "application/json"
+        response.headers["content-type"] = media_type
+        if (media_type == GRAPHQL_RESPONSE_JSON and not sub_response.status_code
+                and isinstance(response_data, dict) and _request_error(response_data)):
+            response.status_code = 400
+        return response
+
+    def json_response(self, request: Any, body: Any, status: int,
+                      headers: dict[str, str] | None) -> Response:
+        """An error document for a request refused before execution."""
+        return JSONResponse(body, status_code=status, headers=headers,
+                            media_type=response_media_type(request.headers.get("accept")))
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Only a browser asking for HTML: an Apollo hashed-query GET has no ``query`` either,
+        # and clients that send ``*/*`` want JSON.
+        params = request.query_params
+        return (request.method == "GET" and "text/html" in request.headers.get("accept", "")
+                and params.get("query") is None and params.get("extensions") is None)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return HTMLResponse(graphiql_page())
 
     async def process_result(self, request: Any, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
@@ -102,8 +166,23 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
         return data
 
 
+def _request_error(response: GraphQLHTTPResponse) -> bool:
+    """True for a response to a request that never reached execution: no data, and no error
+    pointing into data. An unknown persisted-query hash is not one: Apollo clients resend."""
+    errors = response.get("errors") or []
+    if response.get("data") is not None or not errors:
+        return False
+    for error in errors:
+        if not isinstance(error, dict) or error.get("path"):
+            return False
+        if (error.get("extensions") or {}).get("code") == PERSISTED_QUERY_NOT_FOUND:
+            return False
+    return True
+
+
 class RequestIdAndMetrics:
-    """Tag each request with an id (echoed in ``X-Request-ID``) and time it.
+    """Tag each request with an id (echoed in ``X-Request-ID``), time it, count it and write
+    its access log line.
 
     A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` wraps every request in an extra
     task and stream, which measurably slowed each GraphQL request.
@@ -146,9 +225,11 @@ class RequestIdAndMetrics:
         metrics = self.runtime.metrics
         metrics.latency.labels(path).observe(time.perf_counter() - started)
         metrics.requests.labels(path, scope["method"], str(status["code"])).inc()
+        log_access(scope, status["code"], started)
 
 
-_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics", "/dashboard"}
+_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics", "/dashboard",
+                "/schema.graphql"}
 #: how long /readyz and the /metrics queue read wait for the store
 READY_TIMEOUT_SECONDS = 2.0
 
@@ -187,7 +268,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     runtime = Runtime(settings=settings)
     schema = build_schema(extensions=guard_extensions(runtime.guards))
     graphql_app = AudienceGraphQL(runtime, schema=schema, graphql_ide="graphiql",
-                                  allow_queries_via_get=False)
+                                  allow_queries_via_get=True)
+    sdl = schema.as_str() + "\n"
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -205,19 +287,43 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                              location_grid=settings.location_grid())
         await services.start()
         runtime.services = services
-        if settings.audience_demo:
+        if active.embedded:
+            log.warning("EMBEDDED IN-MEMORY STORE: every event, segment and setting lives in "
+                        "this process only and is GONE when it stops. Set MONGODB_URL to keep "
+                        "data (docker compose up runs a MongoDB).")
+        workers: list[InlineWorker] = []
+
+        def start_serving() -> None:
+            worker = start_inline_worker(settings, services)
+            if worker is not None:
+                workers.append(worker)
+            runtime.demo_loaded.set()
+            log.info("ready", extra={"embedded": active.embedded, "db": settings.mongodb_db,
+                                     "inline_worker": worker is not None})
+
+        async def load_demo() -> None:
             from services.demo import load_demo_world
 
             await load_demo_world(services, creators=settings.audience_demo_creators,
                                   viewers=settings.audience_demo_viewers,
                                   seed=settings.audience_demo_seed)
-        worker = start_inline_worker(settings, services)
-        log.info("ready", extra={"embedded": active.embedded, "db": settings.mongodb_db,
-                                 "inline_worker": worker is not None})
+            start_serving()
+
+        loading: asyncio.Task[None] | None = None
+        if settings.audience_demo:
+            # In the background, so /healthz answers at once; /readyz waits for it.
+            loading = asyncio.create_task(load_demo())
+            loading.add_done_callback(_report_failure)
+        else:
+            start_serving()
         try:
             yield
         finally:
-            if worker is not None:
+            if loading is not None and not loading.done():
+                loading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loading
+            for worker in workers:
                 await worker.stop()
             runtime.services = None
             await services.stop()  # write what is buffered (discovery impressions)
@@ -230,6 +336,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     async def readyz(request: Request) -> Response:
         services = runtime.services
+        if services is not None and not runtime.demo_loaded.is_set():
+            return JSONResponse({"status": "loading"}, status_code=503)
         try:  # a store that hangs is as unready as one that refuses
             ready = services is not None and await asyncio.wait_for(services.store.ping(),
                                                                     READY_TIMEOUT_SECONDS)
@@ -238,6 +346,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if ready:
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "unavailable"}, status_code=503)
+
+    async def schema_graphql(request: Request) -> Response:
+        return PlainTextResponse(sdl)
 
     async def metrics(request: Request) -> Response:
         services = runtime.services
@@ -258,7 +369,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *dashboard_routes(),
+        Route("/schema.graphql", schema_graphql, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(RequestIdAndMetrics, runtime=runtime),
+                     middleware=[Middleware(SecurityHeaders),
+                                 Middleware(RequestIdAndMetrics, runtime=runtime),
+                                 cors_middleware(settings.cors_origins),
                                  Middleware(BodySizeLimit, guards=runtime.guards)])
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("start-up work failed; the server stays unready",
+                  exc_info=task.exception())

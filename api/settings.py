@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     audience_worker_batch_size: int = Field(default=100, ge=1, le=1000)
     audience_worker_poll_seconds: float = Field(default=1.0, gt=0)
     audience_introspection: bool = True
+    #: comma-separated origins whose pages may call the API (CORS); empty: none
+    audience_cors_origins: str = ""
     audience_max_depth: int = 12
     audience_max_aliases: int = 30
     audience_max_tokens: int = 2000
@@ -47,6 +49,11 @@ class Settings(BaseSettings):
     audience_config_cache_seconds: float = Field(default=2.0, ge=0)
     #: locations are snapped to H3 cells of about this size (contract §7; domain/locations.py)
     audience_location_cell_km: float = Field(default=5.0, gt=0, le=1000)
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.audience_cors_origins.split(",")
+                if o.strip()]
 
     @property
     def embedded(self) -> bool:

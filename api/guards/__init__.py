@@ -7,6 +7,8 @@ Every refusal is a GraphQL error with its own ``extensions.code``:
 | body size (:class:`BodySizeLimit`) | before the body is read | ``PAYLOAD_TOO_LARGE`` (413) |
 | request shape (:class:`GuardedView`) | before parsing | ``BAD_REQUEST`` (400), |
 | | | ``METHOD_NOT_ALLOWED`` (405), ``UNSUPPORTED_MEDIA_TYPE`` (415) |
+| several operations, no ``operationName`` (:class:`OneOperationGuard`) | before validation | |
+| | | ``BAD_REQUEST`` |
 | persisted queries (:mod:`api.persisted_queries`) | before parsing | |
 | | | ``PERSISTED_QUERY_NOT_FOUND``, ``BAD_USER_INPUT`` |
 | tokens (strawberry ``MaxTokensLimiter``) | parsing | ``TOO_MANY_TOKENS`` |

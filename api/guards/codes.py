@@ -23,5 +23,7 @@ MAX_EXPANDED_FIELDS = 10_000
 MAX_TRACKED_PRINCIPALS = 100_000
 #: distinct query texts whose parse and validation are cached (clients send few distinct ones)
 PARSE_CACHE_SIZE = 512
+#: operations one batched request (a JSON array) may carry; each is guarded like a request
+MAX_BATCH_OPERATIONS = 10
 #: the largest integer every JSON client reads exactly
 JSON_SAFE_INT = 2**53 - 1

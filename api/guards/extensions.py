@@ -1,13 +1,21 @@
 """The schema extensions that enforce the limits during parsing and validation: tokens, cost
-and rate, depth, aliases, introspection; each refusal carries its code."""
+and rate, depth, aliases, introspection, one operation per request; each refusal carries its
+code. Without introspection, error messages lose their "Did you mean" hints."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSyntaxError
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+)
 from graphql.validation import ValidationContext
 from strawberry.extensions import (
     AddValidationRules,
@@ -20,6 +28,7 @@ from strawberry.extensions import (
 )
 
 from api.guards.codes import (
+    BAD_REQUEST,
     INTROSPECTION_DISABLED,
     MAX_COST_EXCEEDED,
     MAX_EXPANDED_FIELDS,
@@ -116,6 +125,9 @@ class CostGuard(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         # An error set here makes strawberry skip validation and execution altogether.
+        if self.execution_context.pre_execution_errors:
+            yield
+            return
         error = self._check()
         if error is not None:
             self.execution_context.pre_execution_errors = [error]
@@ -169,6 +181,49 @@ class CostGuard(SchemaExtension):
             extensions={"code": RATE_LIMITED, "retryAfter": seconds})
 
 
+class OneOperationGuard(SchemaExtension):
+    """A document with several operations must say which one to run (``operationName``).
+
+    Strawberry falls back to the first operation, which silently runs something the client
+    may not have meant; the GraphQL specification calls this a request error.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        # the name the client sent: ``ctx.operation_name`` falls back to the first operation's
+        provided = getattr(ctx, "_provided_operation_name", None)
+        if document is not None and provided is None and not ctx.pre_execution_errors:
+            operations = [d for d in document.definitions
+                          if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                ctx.pre_execution_errors = [GraphQLError(
+                    "The document has several operations: say which one to run with "
+                    "operationName.", extensions={"code": BAD_REQUEST})]
+        yield
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class HideSuggestions(SchemaExtension):
+    """With introspection off, error messages must not leak names through "Did you mean"
+    hints (graphql-core can hide them, but strawberry does not pass the option on)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        errors = list(ctx.pre_execution_errors or ())
+        if ctx.result is not None:
+            errors += list(ctx.result.errors or ())
+        for error in errors:
+            error.message = strip_suggestions(error.message)
+
+
+def strip_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
 def guard_extensions(guards: GuardState) -> list[Callable[[], SchemaExtension]]:
     """Schema extension factories (a fresh instance per request) for ``build_schema``.
 
@@ -188,12 +243,16 @@ def guard_extensions(guards: GuardState) -> list[Callable[[], SchemaExtension]]:
     # Order matters: the token limit parses (through the per-app cache); the cost guard runs
     # before any validation rule, since strawberry's depth and alias limiters take exponential
     # time on nested fragments that the cost guard refuses in linear time.
-    return [
+    factories: list[Callable[[], SchemaExtension]] = [
         lambda: CodedMaxTokensLimiter(guards.max_tokens, guards.parse),
+        OneOperationGuard,
         lambda: CostGuard(guards),
         lambda: AddValidationRules(list(frozen_rules)),
         lambda: _ValidationCacheAfterGuards(maxsize=PARSE_CACHE_SIZE),
     ]
+    if not guards.introspection:
+        factories.insert(0, HideSuggestions)
+    return factories
 
 
 class _ValidationCacheAfterGuards(ValidationCache):

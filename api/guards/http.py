@@ -8,16 +8,19 @@ import json
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.guards.codes import (
     BAD_REQUEST,
+    MAX_BATCH_OPERATIONS,
     METHOD_NOT_ALLOWED,
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
@@ -100,16 +103,27 @@ def _executed(result: ExecutionResult) -> bool:
     return result.data is not None or any(e.path for e in result.errors or ())
 
 
+class MutationOverGet(HTTPException):
+    """A mutation sent with GET: 405, and only POST is allowed for it."""
+
+    def __init__(self) -> None:
+        super().__init__(405, "Mutations are only accepted over POST")
+
+
 class GuardedView:
     """Mixin for the strawberry view (put it before ``GraphQL`` in the bases).
 
     * anything strawberry refuses at the HTTP level becomes a JSON error with a code, with the
       status strawberry chose (400, 405, 415, ...), never a plain-text body or a 500;
-    * only ``POST`` with an ``application/json`` object body runs operations (``GET`` serves
-      GraphiQL only; batching is off);
+    * ``POST`` with an ``application/json`` body, or ``GET`` with URL parameters (queries
+      only: a mutation over ``GET`` is 405 with ``Allow: POST``);
+    * a JSON array body is a batch of at most :data:`MAX_BATCH_OPERATIONS` operations, run one
+      after another in order, each under every guard (cost, rate, persisted queries) as if it
+      were its own request;
     * automatic persisted queries (see :mod:`api.persisted_queries`).
 
-    The view must have a ``runtime`` with ``guards``, ``metrics`` and ``require_services()``.
+    The view must have a ``runtime`` with ``guards``, ``metrics`` and ``require_services()``,
+    and a ``json_response(request, body, status, headers)`` that picks the media type.
     """
 
     runtime: Any
@@ -118,17 +132,20 @@ class GuardedView:
         try:
             return await super().run(request, context, root_value)  # type: ignore[misc]
         except HTTPException as exc:
-            return self.http_error(request, exc.status_code, exc.reason)
+            allow = "POST" if isinstance(exc, MutationOverGet) else "GET, POST"
+            return self.http_error(request, exc.status_code, exc.reason, allow=allow)
 
-    def http_error(self, request: Any, status: int, message: str) -> Response:
+    def http_error(self, request: Any, status: int, message: str, *,
+                   allow: str = "GET, POST") -> Response:
         guards: GuardState = self.runtime.guards
         code = _HTTP_CODES.get(status, BAD_REQUEST)
         self.runtime.metrics.graphql_errors.labels(code).inc()
         key = guards.key_for_headers(request.headers, client_host(request))
         request_id = getattr(request.state, "request_id", "")
-        headers = {"Allow": "GET, POST"} if status == 405 else None
-        return JSONResponse(error_body(message, code, request_id, guards.cost_report(key, 0)),
-                            status_code=status, headers=headers)
+        headers = {"Allow": allow} if status == 405 else None
+        return self.json_response(  # type: ignore[attr-defined, no-any-return]
+            request, error_body(message, code, request_id, guards.cost_report(key, 0)),
+            status, headers)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -138,10 +155,11 @@ class GuardedView:
             # nesting raise other errors that would otherwise surface as a 500
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
 
-    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+    async def parse_http_body(self, request: Any
+                              ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "GET":
-            raise HTTPException(405, "Send operations with POST and a JSON body; GET only "
-                                     "serves the GraphiQL page to browsers")
+            _check_operation(dict(request.query_params))
+            return await super().parse_http_body(request)  # type: ignore[misc, no-any-return]
         content_type, _ = parse_content_type(request.content_type or "")
         if content_type != "application/json":
             raise HTTPException(415, "Content-Type must be application/json")
@@ -149,14 +167,31 @@ class GuardedView:
         # it parses the (at most 1 MiB) body again, a price paid once per request.
         body = self.parse_json(await request.get_body())  # type: ignore[attr-defined]
         if isinstance(body, list):
-            raise HTTPException(400, "Batched operations are not supported: send one "
-                                     "operation per request")
-        if not isinstance(body, dict):
-            raise HTTPException(400, "The body must be a JSON object: "
-                                     "{query, variables, operationName, extensions}")
-        if not isinstance(body.get("operationName"), (str, type(None))):
-            raise HTTPException(400, "operationName must be a string or null")
-        return await super().parse_http_body(request)  # type: ignore[misc]
+            return _batch(body)
+        _check_operation(body)
+        return await super().parse_http_body(request)  # type: ignore[misc, no-any-return]
+
+    async def execute_operation(self, request: Any, request_adapter: Any,
+                                request_data: GraphQLRequestData | list[GraphQLRequestData],
+                                context: Any, root_value: Any, sub_response: Any) -> Any:
+        if not isinstance(request_data, list):
+            return await super().execute_operation(  # type: ignore[misc]
+                request=request, request_adapter=request_adapter, request_data=request_data,
+                context=context, root_value=root_value, sub_response=sub_response)
+        # In order, one after another (strawberry would run them concurrently): a batch that
+        # records an event and then reads its effect must see it, as two requests would.
+        results = []
+        for item in request_data:
+            try:
+                results.append(await self.execute_single(
+                    request=request, request_adapter=request_adapter,
+                    sub_response=sub_response, context=context, root_value=root_value,
+                    request_data=item))
+            except HTTPException as exc:  # one bad element must not sink the others
+                results.append(ExecutionResult(data=None, errors=[GraphQLError(
+                    exc.reason, extensions={"code": _HTTP_CODES.get(exc.status_code,
+                                                                    BAD_REQUEST)})]))
+        return results
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
                              context: Any, root_value: Any,
@@ -172,10 +207,48 @@ class GuardedView:
                                    extensions={"cost": guards.cost_report(key, 0)})
         if persisted is not None:
             request_data = dataclasses.replace(request_data, query=persisted.query)
-        result: ExecutionResult = await super().execute_single(  # type: ignore[misc]
-            request=request, request_adapter=request_adapter, sub_response=sub_response,
-            context=context, root_value=root_value, request_data=request_data)
+        try:
+            result: ExecutionResult = await super().execute_single(  # type: ignore[misc]
+                request=request, request_adapter=request_adapter, sub_response=sub_response,
+                context=context, root_value=root_value, request_data=request_data)
+        except HTTPException as exc:
+            if request_adapter.method == "GET" and isinstance(exc.__cause__,
+                                                               InvalidOperationTypeError):
+                raise MutationOverGet() from exc
+            raise
         # Only text that parsed, validated and ran is kept: junk cannot fill the store.
         if persisted is not None and persisted.register and _executed(result):
             await guards.persisted.register(repository, persisted)
         return result
+
+
+def _check_operation(body: object) -> None:
+    """The shape strawberry assumes of one operation's parameters."""
+    if not isinstance(body, dict):
+        raise HTTPException(400, "Each operation must be a JSON object: "
+                                 "{query, variables, operationName, extensions}")
+    if not isinstance(body.get("operationName"), (str, type(None))):
+        raise HTTPException(400, "operationName must be a string or null")
+
+
+def _batch(body: list[Any]) -> list[GraphQLRequestData]:
+    """A batched request: an array of operations, each checked as a single request is."""
+    if not body:
+        raise HTTPException(400, "A batch must hold at least one operation")
+    if len(body) > MAX_BATCH_OPERATIONS:
+        raise HTTPException(400, f"A batch may hold at most {MAX_BATCH_OPERATIONS} operations")
+    batch = []
+    for item in body:
+        _check_operation(item)
+        query, variables, extensions = (item.get("query"), item.get("variables"),
+                                        item.get("extensions"))
+        if not isinstance(query, (str, type(None))):
+            raise HTTPException(400, "query must be a string")
+        if not isinstance(variables, (dict, type(None))):
+            raise HTTPException(400, "variables must be an object or null")
+        if not isinstance(extensions, (dict, type(None))):
+            raise HTTPException(400, "extensions must be an object or null")
+        batch.append(GraphQLRequestData(query=query, variables=variables,
+                                        operation_name=item.get("operationName"),
+                                        extensions=extensions))
+    return batch

@@ -213,6 +213,13 @@ async def test_server_started_with_the_demo_world_answers_queries(settings, stor
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            assert (await http.get("/healthz")).status_code == 200  # at once: loads behind
+            for _ in range(600):  # the demo world loads in the background; /readyz says when
+                if (await http.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the demo world never finished loading")
             response = await http.post(
                 "/graphql", json={"query": "{ me { userId } }"},
                 headers={"Authorization": f"Bearer {token('viewer-0001', 'viewer')}"})
