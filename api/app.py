@@ -45,8 +45,10 @@ from api.edge import (
     response_media_type,
 )
 from api.guards import BodySizeLimit, GuardedView, GuardState, guard_extensions
+from api.logs import configure_logging
 from api.metrics import Metrics
 from api.persisted_queries import PERSISTED_QUERY_NOT_FOUND
+from api.progress import progress_bar
 from api.settings import Settings
 from resolvers.loaders import build_loaders
 from resolvers.root import build_schema
@@ -127,11 +129,16 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
 
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
                         sub_response: Response) -> Response:
-        response = super().create_response(response_data, sub_response)
         media_type = sub_response.media_type or "application/json"
+        request_error = False
+        if media_type == GRAPHQL_RESPONSE_JSON and isinstance(response_data, dict):
+            request_error = _request_error(response_data)
+            if request_error:  # the spec's request error: no data entry at all
+                response_data = {k: v for k, v in response_data.items()  # type: ignore[assignment]
+                                 if k != "data"}
+        response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = media_type
-        if (media_type == GRAPHQL_RESPONSE_JSON and not sub_response.status_code
-                and isinstance(response_data, dict) and _request_error(response_data)):
+        if request_error and not sub_response.status_code:
             response.status_code = 400
         return response
 
@@ -304,9 +311,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         async def load_demo() -> None:
             from services.demo import load_demo_world
 
-            await load_demo_world(services, creators=settings.audience_demo_creators,
-                                  viewers=settings.audience_demo_viewers,
-                                  seed=settings.audience_demo_seed)
+            with progress_bar("demo world: events loaded") as progress:
+                await load_demo_world(services, creators=settings.audience_demo_creators,
+                                      viewers=settings.audience_demo_viewers,
+                                      seed=settings.audience_demo_seed, progress=progress)
             start_serving()
 
         loading: asyncio.Task[None] | None = None
@@ -377,6 +385,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                                  Middleware(RequestIdAndMetrics, runtime=runtime),
                                  cors_middleware(settings.cors_origins),
                                  Middleware(BodySizeLimit, guards=runtime.guards)])
+
+
+def app_from_environment() -> Starlette:
+    """The app as ``audience serve --workers N`` starts it in each worker process: settings
+    and log format from the environment."""
+    settings = Settings()
+    configure_logging(settings.audience_log_level, settings.audience_log_format)
+    return create_app(settings)
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:

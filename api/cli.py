@@ -1,32 +1,55 @@
-"""The ``audience`` command line: serve, worker, token, rebuild."""
+"""The ``audience`` command line: serve, worker, token, rebuild.
+
+Errors are one line on stderr and a non-zero exit (2 for usage, 1 otherwise), never a
+traceback; ``AUDIENCE_LOG_LEVEL=DEBUG`` logs the traceback of an unexpected one.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
 from datetime import timedelta
+from typing import NoReturn
 
-from starlette.types import ASGIApp
+from pydantic import ValidationError
 
 from api.auth import Role, mint_token
-from api.logs import configure_logging
+from api.logs import LOG_FORMATS, configure_logging
+from api.progress import progress_bar
 from api.settings import Settings
+
+log = logging.getLogger("audience.cli")
+
+
+class CommandError(Exception):
+    """A refusal the user can fix: printed as one line, exit status ``status``."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
-    from api.dashboard import announce_when_ready, dashboard_link, demo_creator
-
     host, port = args.host or settings.host, args.port or settings.port
-    app: ASGIApp = create_app(settings)
-    if settings.audience_demo:  # a demo creator exists: hand the developer a signed-in link
-        creator = demo_creator(settings.audience_demo_creators)
-        link = dashboard_link(settings.jwt_secret(), host, port, creator)
-        app = announce_when_ready(app, f"Creator dashboard ({creator}): {link}")
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1")
+    if args.workers > 1:
+        if settings.embedded:
+            raise CommandError("--workers > 1 needs MONGODB_URL: each worker process would get "
+                               "its own embedded in-memory store")
+        # Each worker process builds its own app from the same environment.
+        os.environ["AUDIENCE_LOG_FORMAT"] = settings.audience_log_format
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=args.workers,
+                    host=host, port=port, log_config=None, access_log=False)
+        return 0
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     return 0
 
 
@@ -34,15 +57,6 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     ttl = timedelta(hours=args.hours) if args.hours else None
     print(mint_token(settings.jwt_secret(), args.sub, args.role or ["viewer"], ttl))
     return 0
-
-
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / total) if total else width
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} events")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
@@ -59,7 +73,8 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
         store = Store.open(settings.mongodb_url, settings.mongodb_db)
         services = bootstrap(store)
         await services.start()
-        return await rebuild_all(services, _progress)
+        with progress_bar("rebuild: events replayed") as progress:
+            return await rebuild_all(services, progress)
 
     replayed = asyncio.run(run())
     print(f"rebuilt from {replayed} events")
@@ -119,11 +134,16 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="audience", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="audience", description="Audience segments: the API and its tools.")
+    parser.add_argument("--log-format", choices=LOG_FORMATS,
+                        help="text for people (default), json for log collectors "
+                             "(or AUDIENCE_LOG_FORMAT)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="run the GraphQL API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="API processes (more than 1 needs MONGODB_URL)")
     serve.set_defaults(handler=_serve)
     token = sub.add_parser("token", help="mint a development token")
     token.add_argument("--sub", required=True, help="user id")
@@ -143,11 +163,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line (it prints the whole usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandError(f"{message} (see: {self.prog} --help)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = Settings()
-    configure_logging(settings.audience_log_level)
-    return int(args.handler(settings, args))
+    try:
+        args = build_parser().parse_args(argv)
+        try:
+            settings = Settings()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = "_".join(str(part) for part in first["loc"]).upper()
+            raise CommandError(f"invalid setting {name}: {first['msg']}") from exc
+        if args.log_format:
+            settings.audience_log_format = args.log_format
+        configure_logging(settings.audience_log_level, settings.audience_log_format)
+        return int(args.handler(settings, args))
+    except CommandError as exc:
+        _fail(str(exc))
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line for people; the traceback only at DEBUG
+        log.debug("command failed", exc_info=exc)
+        _fail(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return 1
+
+
+def _fail(message: str) -> None:
+    print(f"audience: error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

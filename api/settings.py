@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     audience_demo_viewers: int = 3000
     audience_demo_seed: int = 7
     audience_log_level: str = "INFO"
+    #: ``text`` (people) or ``json`` (log collectors); ``audience --log-format`` overrides it
+    audience_log_format: Literal["text", "json"] = "text"
     #: run the queue worker inside the API process (always on for the embedded store, which no
     #: other process can reach)
     audience_inline_worker: bool | None = None

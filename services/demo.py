@@ -25,7 +25,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -368,7 +368,8 @@ def demo_events(creators: int, viewers: int, seed: int, now: datetime,
 
 
 async def load_demo_world(services: Services, *, creators: int = 300, viewers: int = 3000,
-                          seed: int = 7, now: datetime | None = None) -> int:
+                          seed: int = 7, now: datetime | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> int:
     """Load the demo world into an empty store; returns events recorded (0 if not empty).
 
     Events are validated like any mutation's, stored once in the ledger and rolled up exactly
@@ -394,7 +395,9 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
         if await services.ledger.append(event, now, applied=True):
             await services.ingestion.apply_rollups(event)
             recorded += 1
-            if recorded % step == 0:
+            if progress is not None:
+                progress(recorded, len(events))
+            elif recorded % step == 0:
                 log.info("demo world: %d/%d events (%.1fs)", recorded, len(events),
                          time.perf_counter() - started)
     for stage in services.rebuild_stages:
