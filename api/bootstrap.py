@@ -24,15 +24,18 @@ applied once per change id):
 | insights: releases, performance | ``creator_aggregates`` | ``audience_releases``, |
 | | | ``segment_performance`` |
 | creator index: segment pools | ``creator_aggregates``, ``pair_rollups`` | ``creator_index`` |
+| segment history (one append a batch) | | ``segment_changes``, ``sequences`` |
 
 In a rebuild (``audience rebuild``), after the ledger is replayed into the rollups:
 
 | stage | reads | writes |
 |---|---|---|
+| pause history (a rebuild adds no changes) | | |
 | pause releases | | ``audience_releases`` |
 | segments and aggregates from empty | rollups | ``audience_segments``, ``creator_aggregates`` |
 | creator index | aggregates, rollups | ``creator_index`` |
 | rebase releases | ``creator_aggregates`` | ``audience_releases`` |
+| resume history | | |
 
 The tuples below (``on_event``, ``on_transition``, ``in_rebuild``) are that table in code.
 """
@@ -45,6 +48,7 @@ from services.container import EventStage, Pipeline, RebuildStage, Services
 from services.creator_index import CandidatePools, CreatorIndexer
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
+from services.history import SegmentHistory
 from services.impressions import ImpressionRecorder
 from services.ingest import EventOutcomes, Ingestion
 from services.insights import InsightsService
@@ -64,6 +68,7 @@ from store.queue import QueueRepository
 from store.releases import ReleaseRepository
 from store.risk import RiskRepository
 from store.rollups import RollupRepository
+from store.segment_changes import SegmentChangeLog
 from store.segments import SegmentRepository
 from store.snapshots import SnapshotRepository
 
@@ -91,6 +96,7 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
     pools = CandidatePools(index)
     indexer = CreatorIndexer(index, aggregates, rollups, pools)
     impressions = ImpressionRecorder(ImpressionRepository(store), risk)
+    history = SegmentHistory(SegmentChangeLog(store))
 
     # Exactly once per change, even across a crash: the change id marks the $inc.
     async def move_aggregate(change: SegmentTransition) -> None:
@@ -109,6 +115,9 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
                                        relevant=insights.relevant)),
         # after the aggregates, which the index reads
         ("creator index", TransitionHandler(indexer.on_transition, relevant=indexer.relevant)),
+        # one append per batch, before the batch is confirmed; ids make redeliveries no-ops
+        ("segment history", TransitionHandler(deliver_batch=history.record,
+                                              relevant=history.relevant)),
     )
     segments = SegmentService(rollups, segment_repository, configuration, risk,
                               handlers=[handler for _, handler in on_transition])
@@ -133,16 +142,19 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
         await segments.recompute_all()
 
     in_rebuild: tuple[tuple[str, RebuildStage], ...] = (
+        ("pause history", history.pause),
         # releases sit out the replay and are re-anchored on the result
         ("pause releases", insights.pause_releases),
         ("segments and aggregates", segments_from_empty),
         ("creator index", discovery.rebuild_index),
         ("rebase releases", insights.rebase_releases),
+        # a rebuild re-derives state, not history: the log stays as it was
+        ("resume history", history.resume),
     )
     return Services(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
                     configuration=configuration, segments=segments, aggregates=aggregates,
                     discovery=discovery, queue=queue, queue_policy=policy, jobs=jobs,
                     freshness=freshness, locks=LockRepository(store),
                     workers=WorkerRegistry(store), insights=insights,
-                    dead_letters=DeadLetterRepository(store),
+                    dead_letters=DeadLetterRepository(store), history=history,
                     pipeline=Pipeline(on_event, on_transition, in_rebuild))

@@ -10,6 +10,7 @@ from domain.events import Event
 from domain.queue import QueuePolicy
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
+from services.history import SegmentHistory
 from services.ingest import Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
@@ -61,6 +62,8 @@ class Services:
     insights: InsightsService
     #: outbox records and jobs set aside after their attempts (health, ``deadLetters``)
     dead_letters: DeadLetterRepository
+    #: the segment change log: history, the change feed and its live tail
+    history: SegmentHistory
     #: the stages of the pipeline, as the use cases were handed them
     pipeline: Pipeline
 

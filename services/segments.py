@@ -55,6 +55,8 @@ class SegmentTransition:
 
 
 TransitionListener = Callable[[SegmentTransition], Awaitable[None]]
+#: receives a whole batch's changes in one call (so it can write them in one round trip)
+TransitionBatchListener = Callable[[Sequence[SegmentTransition]], Awaitable[None]]
 TransitionFilter = Callable[[SegmentTransition], bool]
 Clock = Callable[[], datetime]
 
@@ -70,12 +72,15 @@ class TransitionHandler:
     ``deliver`` gets every change at least once and must apply a given id at most once;
     ``relevant`` says which changes it cares about (a change nobody cares about is written
     without an outbox record); ``confirmed`` runs once the change is confirmed delivered, to
-    drop whatever ``deliver`` kept to recognise a redelivery.
+    drop whatever ``deliver`` kept to recognise a redelivery. ``deliver_batch`` instead gets
+    each batch's relevant changes in one call, before they are confirmed (a batch redelivered
+    after a crash repeats ids, which it must recognise).
     """
 
-    deliver: TransitionListener
+    deliver: TransitionListener | None = None
     relevant: TransitionFilter | None = None
     confirmed: TransitionListener | None = None
+    deliver_batch: TransitionBatchListener | None = None
 
 
 def utc_now() -> datetime:
@@ -205,12 +210,17 @@ class SegmentService:
 
     async def _deliver(self, change: SegmentTransition) -> None:
         for sub in self.handlers:
-            if sub.relevant is None or sub.relevant(change):
+            if sub.deliver is not None and (sub.relevant is None or sub.relevant(change)):
                 await sub.deliver(change)
 
     async def _confirm(self, changes: Sequence[SegmentTransition]) -> None:
         if not changes:
             return
+        for sub in self.handlers:
+            if sub.deliver_batch is not None:
+                batch = [c for c in changes if sub.relevant is None or sub.relevant(c)]
+                if batch:
+                    await sub.deliver_batch(batch)
         await self.segments.confirm([((c.after.viewer_id, c.after.creator_id), c.id)
                                      for c in changes])
         for change in changes:

@@ -12,4 +12,5 @@ async def test_the_use_cases_run_exactly_the_stages_of_the_table(store):
     assert services.segments.handlers == tuple(h for _, h in pipeline.on_transition)
     assert services.rebuild_stages == [stage for _, stage in pipeline.in_rebuild]
     assert [name for name, _ in pipeline.on_transition] == [
-        "creator aggregates", "insights", "creator index"]  # the index reads the aggregates
+        "creator aggregates", "insights", "creator index",  # the index reads the aggregates
+        "segment history"]
