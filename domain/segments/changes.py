@@ -53,3 +53,27 @@ def changes_between(transition_id: str, viewer_id: str, creator_id: str,
     return [SegmentChange(change_id(transition_id, d), viewer_id, creator_id, d, old[d], new[d],
                           at)
             for d in SegmentDimension if old[d] != new[d]]
+
+
+#: (dimension, from, to): one kind of move a threshold change causes
+Move = tuple[SegmentDimension, str | None, str | None]
+
+
+def moves_between(before: AudienceSegment | None, after: AudienceSegment | None
+                  ) -> list[Move]:
+    """The dimensions whose value differs between two classifications of one pair."""
+    old, new = dimension_values(before), dimension_values(after)
+    return [(d, old[d], new[d]) for d in SegmentDimension if old[d] != new[d]]
+
+
+@dataclass(frozen=True)
+class ThresholdPreview:
+    """What saving proposed thresholds would do to the pairs evaluated (nothing is saved).
+
+    ``moves`` counts pairs per (dimension, from, to), most pairs first; ``pairs_total`` is
+    every pair there is, so ``pairs_evaluated < pairs_total`` says the preview is a sample.
+    """
+
+    pairs_evaluated: int
+    pairs_total: int
+    moves: tuple[tuple[Move, int], ...]
