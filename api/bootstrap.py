@@ -46,6 +46,7 @@ from domain.insights.aggregates import transition_delta
 from domain.queue import QueuePolicy
 from services.container import EventStage, Pipeline, RebuildStage, Services
 from services.creator_index import CandidatePools, CreatorIndexer
+from services.data_rights import DataRights
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
 from services.history import SegmentHistory
@@ -157,4 +158,5 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
                     freshness=freshness, locks=LockRepository(store),
                     workers=WorkerRegistry(store), insights=insights,
                     dead_letters=DeadLetterRepository(store), history=history,
+                    data_rights=DataRights(ledger, rollups),
                     pipeline=Pipeline(on_event, on_transition, in_rebuild))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+import strawberry
+
 from resolvers.segments import check_id
 from schema.context import Info
 from schema.errors import bad_input
+from schema.my_data import MyData
 from schema.permissions import require_principal
 from schema.segment_change import SegmentChange, SegmentChangeConnection, cursor_position
 
@@ -37,6 +40,10 @@ async def my_segment_history(info: Info, creator_id: str | None, first: int | No
     await services.freshness.viewer(viewer)
     rows = await services.history.of_viewer(viewer, creator, before, size + 1)
     return SegmentChangeConnection.from_page(rows, size, after)
+
+
+def my_data(info: Info) -> MyData:
+    return MyData(user_id=strawberry.ID(require_principal(info.context).sub))
 
 
 async def segment_changes(info: Info, first: int | None, after: str | None

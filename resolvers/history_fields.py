@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import history as r
 from schema.context import Info
+from schema.my_data import MyData
 from schema.permissions import IsAuthenticated, IsServiceOrSafetyTeam
 from schema.segment_change import SegmentChange, SegmentChangeConnection
 
@@ -29,6 +30,14 @@ class HistoryQueries:
     async def segment_changes(self, info: Info, first: int | None = r.DEFAULT_PAGE,
                               after: str | None = None) -> SegmentChangeConnection:
         return await r.segment_changes(info, first, after)
+
+
+    @strawberry.field(permission_classes=[IsAuthenticated],
+                      description="Everything stored about the signed-in user (events, "
+                                  "segments, history, profile, location cell), except risk "
+                                  "labels.")
+    def my_data(self, info: Info) -> MyData:
+        return r.my_data(info)
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from domain.events import Event
 from domain.queue import QueuePolicy
+from services.data_rights import DataRights
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
 from services.history import SegmentHistory
@@ -64,6 +65,8 @@ class Services:
     dead_letters: DeadLetterRepository
     #: the segment change log: history, the change feed and its live tail
     history: SegmentHistory
+    #: what is stored about a user, for that user (myData)
+    data_rights: DataRights
     #: the stages of the pipeline, as the use cases were handed them
     pipeline: Pipeline
 

@@ -52,6 +52,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         # so the index holds only the few in flight, not the whole ledger
         IndexModel([("applied", ASCENDING), ("received_at", ASCENDING)],
                    partialFilterExpression={"applied": False}),
+        # a user's own events (myData): as the viewer, or as the user of a profile event
+        IndexModel([("fields.viewer_id", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("fields.user_id", ASCENDING), ("_id", ASCENDING)], sparse=True),
     ],
     # Pair documents are keyed by "viewer|creator" in _id, which already makes them unique.
     Collections.PAIR_ROLLUPS: [
