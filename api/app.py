@@ -23,12 +23,15 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import AuthenticationError, principal_from_header
 from api.bootstrap import bootstrap
@@ -158,6 +161,20 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
     async def render_graphql_ide(self, request: Any) -> Response:
         return HTMLResponse(graphiql_page())
 
+    async def on_ws_connect(self, context: RequestContext
+                            ) -> UnsetType | dict[str, object] | None:
+        """A WebSocket signs in with its ``connection_init`` payload, as
+        ``{"Authorization": "Bearer <JWT>"}``; a missing or bad token is refused (4403)."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            context.principal = principal_from_header(
+                header if isinstance(header, str) else None, self.runtime.settings.jwt_secret())
+        except AuthenticationError as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from None
+        context.auth_error = None
+        return UNSET
+
     async def process_result(self, request: Any, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
         request_id = getattr(request.state, "request_id", "")
@@ -275,7 +292,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     runtime = Runtime(settings=settings)
     schema = build_schema(extensions=guard_extensions(runtime.guards))
     graphql_app = AudienceGraphQL(runtime, schema=schema, graphql_ide="graphiql",
-                                  allow_queries_via_get=True)
+                                  allow_queries_via_get=True,
+                                  subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
     sdl = schema.as_str() + "\n"
 
     @asynccontextmanager
@@ -373,6 +391,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     routes = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        # subscriptions (graphql-transport-ws), signed in by connection_init
+        WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -24,15 +24,18 @@ applied once per change id):
 | insights: releases, performance | ``creator_aggregates`` | ``audience_releases``, |
 | | | ``segment_performance`` |
 | on a published release: creator index | ``audience_releases`` (published) | ``creator_index`` |
+| segment history (one append a batch) | | ``segment_changes``, ``sequences`` |
 
 In a rebuild (``audience rebuild``), after the ledger is replayed into the rollups:
 
 | stage | reads | writes |
 |---|---|---|
+| pause history (a rebuild adds no changes) | | |
 | pause releases | | ``audience_releases`` |
 | segments and aggregates from empty | rollups | ``audience_segments``, ``creator_aggregates`` |
 | rebase releases (and first releases) | ``creator_aggregates`` | ``audience_releases`` |
 | creator index | ``audience_releases``, ``profiles`` | ``creator_index`` |
+| resume history | | |
 
 The tuples below (``on_event``, ``on_transition``, ``in_rebuild``) are that table in code.
 """
@@ -44,8 +47,10 @@ from domain.locations import DEFAULT_GRID, LocationGrid
 from domain.queue import QueuePolicy
 from services.container import EventStage, Pipeline, RebuildStage, Services
 from services.creator_index import CandidatePools, CreatorIndexer
+from services.data_rights import DataRights
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
+from services.history import SegmentHistory
 from services.impressions import ImpressionRecorder
 from services.ingest import EventOutcomes, Ingestion
 from services.insights import InsightsService
@@ -65,6 +70,7 @@ from store.queue import QueueRepository
 from store.releases import ReleaseRepository
 from store.risk import RiskRepository
 from store.rollups import RollupRepository
+from store.segment_changes import SegmentChangeLog
 from store.segments import SegmentRepository
 from store.snapshots import SnapshotRepository
 
@@ -98,6 +104,7 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
                                PerformanceRepository(store),
                                on_release=(("creator index", indexer.on_release),))
     impressions = ImpressionRecorder(ImpressionRepository(store), risk)
+    history = SegmentHistory(SegmentChangeLog(store))
 
     # Exactly once per change, even across a crash: the change id marks the $inc.
     async def move_aggregate(change: SegmentTransition) -> None:
@@ -114,6 +121,9 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
             relevant=lambda change: bool(transition_delta(change.before, change.after)))),
         ("insights", TransitionHandler(insights.on_transition, confirmed=insights.on_confirmed,
                                        relevant=insights.relevant)),
+        # one append per batch, before the batch is confirmed; ids make redeliveries no-ops
+        ("segment history", TransitionHandler(deliver_batch=history.record,
+                                              relevant=history.relevant)),
     )
     segments = SegmentService(rollups, segment_repository, configuration, risk,
                               handlers=[handler for _, handler in on_transition])
@@ -138,18 +148,22 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
         await segments.recompute_all()
 
     in_rebuild: tuple[tuple[str, RebuildStage], ...] = (
+        ("pause history", history.pause),
         # releases sit out the replay and are re-anchored on the result
         ("pause releases", insights.pause_releases),
         ("segments and aggregates", segments_from_empty),
         ("rebase releases", insights.rebase_releases),
         # cards are built from releases: after the releases are re-anchored
         ("creator index", discovery.rebuild_index),
+        # a rebuild re-derives state, not history: the log stays as it was
+        ("resume history", history.resume),
     )
     return Services(store=store, ledger=ledger, rollups=rollups, ingestion=ingestion,
                     configuration=configuration, segments=segments, aggregates=aggregates,
                     discovery=discovery, queue=queue, queue_policy=policy, jobs=jobs,
                     freshness=freshness, locks=LockRepository(store),
                     workers=WorkerRegistry(store), insights=insights,
-                    dead_letters=DeadLetterRepository(store),
+                    dead_letters=DeadLetterRepository(store), history=history,
+                    data_rights=DataRights(ledger, rollups),
                     pipeline=Pipeline(on_event, on_transition, in_rebuild),
                     location_grid=location_grid)

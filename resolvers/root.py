@@ -1,4 +1,4 @@
-"""The root Query and Mutation types and the schema factory."""
+"""The root Query, Mutation and Subscription types and the schema factory."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.discovery_fields import DiscoveryMutations, DiscoveryQueries
 from resolvers.event_mutations import EventMutations
+from resolvers.history_fields import HistoryQueries, HistorySubscriptions
 from resolvers.insights_fields import InsightsQueries
 from resolvers.queue_fields import QueueMutations, QueueQueries
 from resolvers.segment_fields import SegmentMutations, SegmentQueries
@@ -20,7 +21,7 @@ from schema.permissions import IsAuthenticated, require_principal
 
 
 @strawberry.type
-class Query(SegmentQueries, DiscoveryQueries, InsightsQueries, QueueQueries):
+class Query(SegmentQueries, DiscoveryQueries, InsightsQueries, QueueQueries, HistoryQueries):
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="The signed-in user.")
     def me(self, info: Info) -> Me:
@@ -32,11 +33,17 @@ class Mutation(EventMutations, SegmentMutations, DiscoveryMutations, QueueMutati
     pass
 
 
+@strawberry.type
+class Subscription(HistorySubscriptions):
+    pass
+
+
 def build_schema(extensions: list[Callable[[], SchemaExtension]] | None = None
                  ) -> strawberry.Schema:
     """The GraphQL schema, with the given extensions (guards, limits): classes or factories,
     so that every request gets fresh instances."""
-    return AudienceSchema(query=Query, mutation=Mutation, extensions=extensions or [])
+    return AudienceSchema(query=Query, mutation=Mutation, subscription=Subscription,
+                          extensions=extensions or [])
 
 
 class AudienceSchema(strawberry.Schema):

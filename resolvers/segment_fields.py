@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers import segments as r
 from schema.configuration import SegmentConfiguration, SegmentConfigurationInput
+from schema.configuration_preview import ConfigurationPreview
 from schema.context import Info
 from schema.enums import RiskLevel
 from schema.permissions import (
@@ -44,6 +45,13 @@ class SegmentQueries:
     async def viewer_risk_history(self, info: Info,
                                   viewer_id: strawberry.ID) -> list[ViewerRiskChange]:
         return await r.risk_history(info, viewer_id)
+
+    @strawberry.field(permission_classes=[IsAdmin],
+                      description="What saving these thresholds would move, from the current "
+                                  "counters; saves nothing (a sample beyond 10,000 pairs).")
+    async def preview_segment_configuration(self, info: Info, input: SegmentConfigurationInput
+                                            ) -> ConfigurationPreview:  # noqa: A002
+        return await r.preview_segment_configuration(info, input)
 
     @strawberry.field(permission_classes=[IsAdmin], description="The live thresholds.")
     async def segment_configuration(self, info: Info) -> SegmentConfiguration | None:

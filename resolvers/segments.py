@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from graphql import GraphQLError
 from pydantic import ValidationError
 
 from domain.events import MAX_ID_LENGTH
@@ -14,6 +15,7 @@ from schema.configuration import (
     SegmentConfigurationInput,
     changes_from_input,
 )
+from schema.configuration_preview import ConfigurationPreview
 from schema.context import Info
 from schema.errors import bad_input
 from schema.permissions import require_principal
@@ -127,7 +129,23 @@ async def update_segment_configuration(info: Info, value: SegmentConfigurationIn
     try:
         updated = await info.context.services.segments.update_thresholds(changes, who)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        raise bad_input(f"Invalid thresholds: {problems}", field="input") from None
+        raise _invalid_thresholds(exc) from None
     return SegmentConfiguration.from_domain(updated)
+
+
+async def preview_segment_configuration(info: Info, value: SegmentConfigurationInput
+                                        ) -> ConfigurationPreview:
+    changes = changes_from_input(value)
+    if not changes:
+        raise bad_input("input sets no threshold", field="input")
+    try:
+        preview = await info.context.services.segments.preview_thresholds(changes)
+    except ValidationError as exc:
+        raise _invalid_thresholds(exc) from None
+    return ConfigurationPreview.from_domain(preview)
+
+
+def _invalid_thresholds(exc: ValidationError) -> GraphQLError:
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                         for e in exc.errors())
+    return bad_input(f"Invalid thresholds: {problems}", field="input")

@@ -28,6 +28,8 @@ class RequestContext:
     loaders: Loaders
     request: Any = None
     response: Any = None
+    #: the ``connection_init`` payload of a WebSocket (strawberry sets it)
+    connection_params: Any = None
 
 
 Info = _Info[RequestContext, None]

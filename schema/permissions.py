@@ -51,6 +51,12 @@ class IsSafetyTeamOrAdmin(_RoleGate):
     roles = frozenset({Role.SAFETY_TEAM, Role.ADMIN})
 
 
+class IsServiceOrSafetyTeam(_RoleGate):
+    """Operators following every segment change (the change feed and its subscription)."""
+
+    roles = frozenset({Role.SERVICE, Role.SAFETY_TEAM})
+
+
 class IsAdmin(_RoleGate):
     roles = frozenset({Role.ADMIN})
 

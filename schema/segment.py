@@ -42,6 +42,8 @@ class CreatorProfile:
 @strawberry.type(description="One viewer's segment for one creator.")
 class AudienceSegment:
     _segment: strawberry.Private[DomainSegment]
+    #: shown to its own viewer as their data (myData): never with its risk label
+    _own_data: strawberry.Private[bool]
     viewer_id: strawberry.ID
     creator_id: strawberry.ID
     budget: BudgetTier
@@ -61,7 +63,7 @@ class AudienceSegment:
     @strawberry.field(permission_classes=[IsSafetyTeamOrAdmin],
                       description="Internal risk label (safety team and admin only).")
     def risk(self) -> RiskLevel | None:
-        return self._segment.risk
+        return None if self._own_data else self._segment.risk
 
     @strawberry.field(description="The creator's public profile (batched lookup).")
     async def creator(self, info: Info) -> CreatorProfile:
@@ -70,9 +72,9 @@ class AudienceSegment:
                               interests=list(profile.interests) if profile else [])
 
     @classmethod
-    def from_domain(cls, s: DomainSegment) -> AudienceSegment:
+    def from_domain(cls, s: DomainSegment, *, own_data: bool = False) -> AudienceSegment:
         return cls(
-            _segment=s, viewer_id=strawberry.ID(s.viewer_id),
+            _segment=s, _own_data=own_data, viewer_id=strawberry.ID(s.viewer_id),
             creator_id=strawberry.ID(s.creator_id), budget=s.budget, intent=s.intent,
             proximity=s.proximity, passion=PassionSignals.from_domain(s.passion),
             last_updated=s.last_updated, budget_window_tokens=s.budget_detail.window_tokens,

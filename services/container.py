@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from domain.events import Event
 from domain.locations import DEFAULT_GRID, LocationGrid
 from domain.queue import QueuePolicy
+from services.data_rights import DataRights
 from services.discovery import DiscoveryService
 from services.freshness import Freshness
+from services.history import SegmentHistory
 from services.ingest import Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
@@ -63,6 +65,10 @@ class Services:
     insights: InsightsService
     #: outbox records and jobs set aside after their attempts (health, ``deadLetters``)
     dead_letters: DeadLetterRepository
+    #: the segment change log: history, the change feed and its live tail
+    history: SegmentHistory
+    #: what is stored about a user, for that user (myData)
+    data_rights: DataRights
     #: the stages of the pipeline, as the use cases were handed them
     pipeline: Pipeline
     #: the cells locations are snapped to (domain/locations.py)

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +21,9 @@ from typing import Any
 
 from domain.queue import error_text
 from domain.rollups import Profile
+from domain.segments.changes import Move, ThresholdPreview, moves_between
 from domain.segments.classify import AudienceSegment, SegmentInputs, classify_pair
+from domain.segments.dimensions import SegmentDimension
 from domain.segments.risk import RiskChange, RiskLevel, clean_reason
 from domain.segments.thresholds import SegmentThresholds
 from store.configuration import ConfigurationRepository
@@ -33,6 +35,8 @@ from store.segments import SegmentRepository, StoredSegment, TransitionRecord
 RECOMPUTE_BATCH = 200
 #: the most pairs one viewer-wide recomputation covers (a bound on fan-out work)
 MAX_VIEWER_PAIRS = 10_000
+#: the most pairs a threshold preview classifies (beyond it, the preview is a sample)
+PREVIEW_MAX_PAIRS = 10_000
 #: times a pair is recomputed when other writers keep changing it underneath
 MAX_WRITE_CONFLICTS = 5
 #: redeliveries of one orphaned change before it is set aside in ``dead_letters``
@@ -55,6 +59,8 @@ class SegmentTransition:
 
 
 TransitionListener = Callable[[SegmentTransition], Awaitable[None]]
+#: receives a whole batch's changes in one call (so it can write them in one round trip)
+TransitionBatchListener = Callable[[Sequence[SegmentTransition]], Awaitable[None]]
 TransitionFilter = Callable[[SegmentTransition], bool]
 Clock = Callable[[], datetime]
 
@@ -70,12 +76,15 @@ class TransitionHandler:
     ``deliver`` gets every change at least once and must apply a given id at most once;
     ``relevant`` says which changes it cares about (a change nobody cares about is written
     without an outbox record); ``confirmed`` runs once the change is confirmed delivered, to
-    drop whatever ``deliver`` kept to recognise a redelivery.
+    drop whatever ``deliver`` kept to recognise a redelivery. ``deliver_batch`` instead gets
+    each batch's relevant changes in one call, before they are confirmed (a batch redelivered
+    after a crash repeats ids, which it must recognise).
     """
 
-    deliver: TransitionListener
+    deliver: TransitionListener | None = None
     relevant: TransitionFilter | None = None
     confirmed: TransitionListener | None = None
+    deliver_batch: TransitionBatchListener | None = None
 
 
 def utc_now() -> datetime:
@@ -143,25 +152,16 @@ class SegmentService:
                                ) -> list[AudienceSegment | None]:
         started = time.perf_counter()
         thresholds = await self.configuration.current()
-        viewer_ids = [v for v, _ in keys]
-        pairs = await self.rollups.pairs(keys)
-        viewers = await self.rollups.viewers(viewer_ids)
-        profiles = await self.rollups.profiles(sorted({u for k in keys for u in k}))
-        profile_of = {p.user_id: p for p in profiles if p is not None}
-        risks = await self.risk.levels(viewer_ids)
+        inputs = await self._inputs(keys)
         stored = await self.segments.get_versioned(keys)
         results: list[AudienceSegment | None] = []
         raced: list[int] = []
         delivered: list[SegmentTransition] = []
-        for (viewer_id, creator_id), pair, viewer, risk in zip(keys, pairs, viewers, risks,
-                                                                strict=True):
-            if pair is None:
+        for (viewer_id, creator_id), pair_inputs in zip(keys, inputs, strict=True):
+            if pair_inputs is None:
                 results.append(None)
                 continue
-            segment = classify_pair(SegmentInputs(pair=pair, viewer=viewer,
-                                                  viewer_profile=profile_of.get(viewer_id),
-                                                  creator_profile=profile_of.get(creator_id),
-                                                  risk=risk), thresholds, now)
+            segment = classify_pair(pair_inputs, thresholds, now)
             written = await self._write(segment, stored.get((viewer_id, creator_id)), now)
             if written is None:
                 raced.append(len(results))
@@ -184,6 +184,39 @@ class SegmentService:
                 results[i] = fresh
         return results
 
+    async def _inputs(self, keys: Sequence[PairKey]) -> list[SegmentInputs | None]:
+        """What classification reads for each pair (None: never interacted), in four reads."""
+        viewer_ids = [v for v, _ in keys]
+        pairs = await self.rollups.pairs(keys)
+        viewers = await self.rollups.viewers(viewer_ids)
+        profiles = await self.rollups.profiles(sorted({u for k in keys for u in k}))
+        profile_of = {p.user_id: p for p in profiles if p is not None}
+        risks = await self.risk.levels(viewer_ids)
+        return [None if pair is None else SegmentInputs(
+                    pair=pair, viewer=viewer, viewer_profile=profile_of.get(viewer_id),
+                    creator_profile=profile_of.get(creator_id), risk=risk)
+                for (viewer_id, creator_id), pair, viewer, risk
+                in zip(keys, pairs, viewers, risks, strict=True)]
+
+    async def preview_thresholds(self, changes: Mapping[str, Mapping[str, Any]],
+                                 now: datetime | None = None) -> ThresholdPreview:
+        """What saving ``changes`` would move, saving nothing: up to ``PREVIEW_MAX_PAIRS``
+        pairs classified under the live and the proposed thresholds, from the same counters
+        at the same moment (so only the thresholds differ). Raises ValidationError."""
+        now = now or self.clock()
+        proposed = await self.configuration.proposed(changes)
+        current = await self.configuration.current()
+        keys = await self.rollups.some_pairs(PREVIEW_MAX_PAIRS)
+        moves: Counter[Move] = Counter()
+        for start in range(0, len(keys), RECOMPUTE_BATCH):
+            for pair_inputs in await self._inputs(keys[start:start + RECOMPUTE_BATCH]):
+                if pair_inputs is not None:
+                    moves.update(moves_between(classify_pair(pair_inputs, current, now),
+                                               classify_pair(pair_inputs, proposed, now)))
+        total = await self.rollups.count_pairs() if len(keys) >= PREVIEW_MAX_PAIRS else len(keys)
+        return ThresholdPreview(pairs_evaluated=len(keys), pairs_total=total,
+                                moves=tuple(sorted(moves.items(), key=_move_order)))
+
     async def _write(self, segment: AudienceSegment, stored: StoredSegment | None,
                      now: datetime) -> SegmentTransition | None:
         """Store ``segment`` over ``stored`` and deliver the change (not yet confirmed).
@@ -205,12 +238,17 @@ class SegmentService:
 
     async def _deliver(self, change: SegmentTransition) -> None:
         for sub in self.handlers:
-            if sub.relevant is None or sub.relevant(change):
+            if sub.deliver is not None and (sub.relevant is None or sub.relevant(change)):
                 await sub.deliver(change)
 
     async def _confirm(self, changes: Sequence[SegmentTransition]) -> None:
         if not changes:
             return
+        for sub in self.handlers:
+            if sub.deliver_batch is not None:
+                batch = [c for c in changes if sub.relevant is None or sub.relevant(c)]
+                if batch:
+                    await sub.deliver_batch(batch)
         await self.segments.confirm([((c.after.viewer_id, c.after.creator_id), c.id)
                                      for c in changes])
         for change in changes:
@@ -265,6 +303,12 @@ class SegmentService:
                                            self.clock())
         await self.recompute_viewer(viewer_id)
         return change
+
+
+def _move_order(item: tuple[Move, int]) -> tuple[int, int, str, str]:
+    """Most pairs first, then in table order."""
+    (dimension, before, after), pairs = item
+    return (-pairs, list(SegmentDimension).index(dimension), before or "", after or "")
 
 
 def _changed(before: AudienceSegment | None, after: AudienceSegment) -> bool:

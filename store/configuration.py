@@ -51,18 +51,22 @@ class ConfigurationRepository:
         self._cached, self._cached_at = thresholds, self._clock()
         return thresholds
 
+    async def proposed(self, changes: Mapping[str, Mapping[str, Any]]) -> SegmentThresholds:
+        """``changes`` (kind → field → value) merged over the current values and validated,
+        stored nowhere. Raises pydantic's ValidationError when any result is invalid."""
+        merged = (await self.current()).model_dump()
+        for kind, fields in changes.items():
+            merged[kind] = {**merged[kind], **fields}
+        return SegmentThresholds.model_validate(merged)
+
     async def update(self, changes: Mapping[str, Mapping[str, Any]], updated_by: str
                      ) -> SegmentThresholds:
-        """Merge ``changes`` (kind → field → value) over the current values, validate, store.
+        """Merge ``changes`` over the current values, validate, store.
 
         Raises pydantic's ValidationError (nothing stored) when any result is invalid.
         """
         self._cached = None
-        current = await self.current()
-        merged = current.model_dump()
-        for kind, fields in changes.items():
-            merged[kind] = {**merged[kind], **fields}
-        validated = SegmentThresholds.model_validate(merged)
+        validated = await self.proposed(changes)
         for kind in changes:
             values = getattr(validated, kind).model_dump()
             await self._docs.replace_one(

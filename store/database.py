@@ -40,6 +40,9 @@ class Collections:
     PERSISTED_QUERIES = "persisted_queries"
     #: outbox records and queue jobs that failed too often, set aside for an operator
     DEAD_LETTERS = "dead_letters"
+    #: the segment change log (history, the change feed) and the counters of its positions
+    SEGMENT_CHANGES = "segment_changes"
+    SEQUENCES = "sequences"
 
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -49,6 +52,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         # so the index holds only the few in flight, not the whole ledger
         IndexModel([("applied", ASCENDING), ("received_at", ASCENDING)],
                    partialFilterExpression={"applied": False}),
+        # a user's own events (myData): as the viewer, or as the user of a profile event
+        IndexModel([("fields.viewer_id", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("fields.user_id", ASCENDING), ("_id", ASCENDING)], sparse=True),
     ],
     # Pair documents are keyed by "viewer|creator" in _id, which already makes them unique.
     Collections.PAIR_ROLLUPS: [
@@ -85,6 +91,13 @@ INDEXES: dict[str, list[IndexModel]] = {
     Collections.DEAD_LETTERS: [
         IndexModel([("source", ASCENDING), ("at", DESCENDING)]),
         IndexModel([("source", ASCENDING), ("priority", ASCENDING), ("at", DESCENDING)]),
+    ],
+    # the change feed reads in position order; a viewer's history newest first
+    Collections.SEGMENT_CHANGES: [
+        IndexModel([("position", ASCENDING)], unique=True),
+        IndexModel([("viewer_id", ASCENDING), ("position", DESCENDING)]),
+        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING),
+                    ("position", DESCENDING)]),
     ],
     # candidate pools: the most popular creators of a cell, a region, a segment, or of all
     Collections.CREATOR_INDEX: [

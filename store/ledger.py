@@ -130,6 +130,15 @@ class EventLedger:
     async def count(self) -> int:
         return int(await self._events.count_documents({}))
 
+    async def of_user(self, user_id: str, after_id: str | None, limit: int) -> list[Event]:
+        """Up to ``limit`` events about a user (as the viewer or the user), by event id."""
+        query: dict[str, Any] = {"$or": [{"fields.viewer_id": user_id},
+                                         {"fields.user_id": user_id}]}
+        if after_id is not None:
+            query["_id"] = {"$gt": after_id}
+        cursor = self._events.find(query).sort("_id", 1).limit(limit)
+        return [event_from_doc(d) async for d in cursor]
+
     async def replay(self, batch_size: int = 1000) -> AsyncIterator[Event]:
         """Every stored event, in id order (rollups are order-independent)."""
         cursor = self._events.find({}).sort("_id", 1).batch_size(batch_size)

@@ -176,6 +176,15 @@ class RollupRepository:
         cursor = self._pairs.find({"creator_id": creator_id}, {"viewer_id": 1})
         return [d["viewer_id"] async for d in cursor]
 
+    async def some_pairs(self, limit: int) -> list[PairKey]:
+        """Up to ``limit`` pairs, in ``_id`` order (a bounded sample for previews)."""
+        cursor = self._pairs.find({}, {"viewer_id": 1, "creator_id": 1}).sort(
+            "_id", 1).limit(limit)
+        return [(d["viewer_id"], d["creator_id"]) async for d in cursor]
+
+    async def count_pairs(self) -> int:
+        return int(await self._pairs.count_documents({}))
+
     async def all_pairs(self, batch_size: int = 1000) -> Iterable[PairKey]:
         cursor = self._pairs.find({}, {"viewer_id": 1, "creator_id": 1}).batch_size(batch_size)
         return [(d["viewer_id"], d["creator_id"]) async for d in cursor]

@@ -12,4 +12,5 @@ async def test_the_use_cases_run_exactly_the_stages_of_the_table(store):
     assert services.segments.handlers == tuple(h for _, h in pipeline.on_transition)
     assert services.rebuild_stages == [stage for _, stage in pipeline.in_rebuild]
     # the creator index follows releases, not transitions: discovery never reads live counts
-    assert [name for name, _ in pipeline.on_transition] == ["creator aggregates", "insights"]
+    assert [name for name, _ in pipeline.on_transition] == [
+        "creator aggregates", "insights", "segment history"]
