@@ -8,6 +8,8 @@ naming the offending field.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -51,6 +53,14 @@ class InvalidEvent(ValueError):
         self.reason = message
 
 
+class ConflictingReplay(ValueError):
+    """An event id already stored with another payload: refused, nothing changes."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"eventId {event_id!r} was already sent with a different payload")
+        self.event_id = event_id
+
+
 # --- Bounds: every limit an event field must respect, in one place. ---------------------------
 MAX_ID_LENGTH = 128
 MAX_TOKENS = 10_000_000  # one event never moves more than this many tokens
@@ -70,7 +80,8 @@ _ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]+$")
 
 class FieldKind(StrEnum):
     ID = "id"
-    TOKENS = "tokens"
+    TOKENS = "tokens"  # a payment: at least 1
+    FEE = "fee"  # tokens an interaction may carry: at least 0 (0 = free)
     COUNT = "count"
     MINUTES = "minutes"
     SECONDS = "seconds"
@@ -98,7 +109,7 @@ EVENT_SPECS: Mapping[EventType, EventSpec] = {
         {**_PAIR, "tokens": FieldKind.TOKENS, "kind": FieldKind.LABEL}
     ),
     EventType.CHAT_COMPLETED: EventSpec(
-        {"chat_id": FieldKind.ID, **_PAIR, "tokens": FieldKind.TOKENS,
+        {"chat_id": FieldKind.ID, **_PAIR, "tokens": FieldKind.FEE,
          "message_count": FieldKind.COUNT}
     ),
     EventType.CHAT_MESSAGE_SENT: EventSpec(
@@ -106,15 +117,15 @@ EVENT_SPECS: Mapping[EventType, EventSpec] = {
     ),
     EventType.CALL_COMPLETED: EventSpec(
         {"call_id": FieldKind.ID, **_PAIR, "duration_minutes": FieldKind.MINUTES,
-         "tokens": FieldKind.TOKENS, "call_type": FieldKind.CALL_TYPE}
+         "tokens": FieldKind.FEE, "call_type": FieldKind.CALL_TYPE}
     ),
     EventType.MEETING_BOOKED: EventSpec(
-        {"booking_id": FieldKind.ID, **_PAIR, "tokens": FieldKind.TOKENS,
+        {"booking_id": FieldKind.ID, **_PAIR, "tokens": FieldKind.FEE,
          "meeting_date": FieldKind.DATETIME}
     ),
     EventType.MEETING_COMPLETED: EventSpec({"booking_id": FieldKind.ID, **_PAIR}),
     EventType.EVENT_REGISTERED: EventSpec(
-        {"event_ref": FieldKind.ID, **_PAIR, "tokens": FieldKind.TOKENS}
+        {"event_ref": FieldKind.ID, **_PAIR, "tokens": FieldKind.FEE}
     ),
     EventType.EVENT_ATTENDED: EventSpec({"event_ref": FieldKind.ID, **_PAIR}),
     EventType.LOCATION_UPDATED: EventSpec(
@@ -139,6 +150,14 @@ class Event:
     type: EventType
     occurred_at: datetime
     fields: Mapping[str, Any] = field(default_factory=dict)
+    #: the client gave ``occurred_at`` (False: it defaulted to the time of receipt)
+    occurred_at_sent: bool = True
+
+    @property
+    def payload_hash(self) -> str:
+        """A canonical hash of what the client sent, ``occurred_at`` aside (see
+        :func:`payload_hash`)."""
+        return payload_hash(self.type, self.fields)
 
     @property
     def viewer_id(self) -> str | None:
@@ -155,6 +174,40 @@ class Event:
     @property
     def is_pair_event(self) -> bool:
         return "creator_id" in EVENT_SPECS[self.type].fields
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _as_utc(value).isoformat()
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def payload_hash(event_type: EventType, fields: Mapping[str, Any]) -> str:
+    """SHA-256 of the event kind and its normalised fields as canonical JSON (sorted keys).
+
+    Normalised values, so a replay that differs only in spelling the validator erases (a
+    label's case, an id's surrounding spaces) is the same payload. ``occurred_at`` is left out:
+    a replay that omits it still matches, and one that sends it is compared on its own
+    (:func:`conflicting_replay`)."""
+    canonical = json.dumps({"type": event_type.value,
+                            "fields": {k: _canonical(v) for k, v in fields.items()}},
+                           sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def conflicting_replay(replay: Event, stored_hash: str, stored_occurred_at: datetime,
+                       stored_occurred_at_sent: bool) -> bool:
+    """A replay of a stored event id that carries another payload (contract §3): another
+    kind or any field with another value, or an ``occurredAt`` other than the one the original
+    was sent with. A replay that leaves ``occurredAt`` out matches."""
+    if replay.payload_hash != stored_hash:
+        return True
+    return (replay.occurred_at_sent and stored_occurred_at_sent
+            and replay.occurred_at != _as_utc(stored_occurred_at))
 
 
 def camel(name: str) -> str:
@@ -203,6 +256,8 @@ def _check_field(name: str, kind: FieldKind, value: Any) -> Any:
             return _check_id(name, value)
         case FieldKind.TOKENS:
             return _check_number(name, value, 1, MAX_TOKENS, whole=True)
+        case FieldKind.FEE:
+            return _check_number(name, value, 0, MAX_TOKENS, whole=True)
         case FieldKind.COUNT:
             return _check_number(name, value, 0, max(MAX_MESSAGE_COUNT, MAX_MESSAGE_LENGTH),
                                  whole=True)
@@ -285,4 +340,5 @@ def parse_event(
     if event_type is EventType.LOCATION_UPDATED:
         point = (clean.pop("latitude"), clean.pop("longitude"))
         clean["cell"] = grid.snap(*point).index
-    return Event(event_id=clean_id, type=event_type, occurred_at=when, fields=clean)
+    return Event(event_id=clean_id, type=event_type, occurred_at=when, fields=clean,
+                 occurred_at_sent=occurred_at is not None)

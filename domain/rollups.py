@@ -31,13 +31,26 @@ class InteractionKind(StrEnum):
 
 
 #: Which event counts as which interaction: chats completed → CHAT, calls completed → CALL,
-#: meetings booked → MEETING, events registered or attended → EVENT.
+#: meetings booked or completed → MEETING, events registered or attended → EVENT.
 INTERACTION_OF: Mapping[EventType, InteractionKind] = {
     EventType.CHAT_COMPLETED: InteractionKind.CHAT,
     EventType.CALL_COMPLETED: InteractionKind.CALL,
     EventType.MEETING_BOOKED: InteractionKind.MEETING,
+    EventType.MEETING_COMPLETED: InteractionKind.MEETING,
     EventType.EVENT_REGISTERED: InteractionKind.EVENT,
     EventType.EVENT_ATTENDED: InteractionKind.EVENT,
+}
+
+#: Events that count once per thing they are about (contract §3): the field naming that thing
+#: and the namespace of its key. ``meetingBooked`` and ``meetingCompleted`` of one booking are
+#: one MEETING (the completion confirms it, whichever arrives first); ``eventRegistered`` and
+#: ``eventAttended`` of one ``eventRef`` are one EVENT; a viewer likes one media once.
+COUNTED_ONCE_BY: Mapping[EventType, tuple[str, str]] = {
+    EventType.MEETING_BOOKED: ("booking_id", "MEETING"),
+    EventType.MEETING_COMPLETED: ("booking_id", "MEETING"),
+    EventType.EVENT_REGISTERED: ("event_ref", "EVENT"),
+    EventType.EVENT_ATTENDED: ("event_ref", "EVENT"),
+    EventType.MEDIA_LIKED: ("media_id", "LIKE"),
 }
 
 
@@ -75,6 +88,11 @@ class RollupUpdate:
     pair_min: Mapping[str, datetime] = field(default_factory=dict)
     pair_max: Mapping[str, datetime] = field(default_factory=dict)
     profile_fact: ProfileFact | None = None
+    #: counted only by the first event of ``once_key`` (see ``COUNTED_ONCE_BY``): the store
+    #: claims the key for one event id and adds these for that event alone
+    once_key: str | None = None
+    once_viewer_inc: Mapping[str, float] = field(default_factory=dict)
+    once_pair_inc: Mapping[str, float] = field(default_factory=dict)
 
 
 def rollup_update(event: Event) -> RollupUpdate:
@@ -105,11 +123,20 @@ def rollup_update(event: Event) -> RollupUpdate:
         pair |= {"spend_tokens": spent, "purchases": 1}
     if tokens is not None:
         pair["revenue_tokens"] = tokens
+    if tokens:
+        # a paid interaction (any event with tokens > 0): visual attraction reads its recency
+        pair_max["last_paid_at"] = at
 
+    once_viewer: dict[str, float] = {}
+    once_pair: dict[str, float] = {}
+    once = COUNTED_ONCE_BY.get(event.type)
+    once_key = (f"{f['viewer_id']}|{f['creator_id']}|{once[1]}|{f[once[0]]}"
+                if once is not None else None)
     interaction = INTERACTION_OF.get(event.type)
     if interaction is not None:
-        viewer[f"interactions.{interaction.value}"] = 1
-        pair[f"interactions.{interaction.value}"] = 1
+        into_viewer, into_pair = (once_viewer, once_pair) if once_key else (viewer, pair)
+        into_viewer[f"interactions.{interaction.value}"] = 1
+        into_pair[f"interactions.{interaction.value}"] = 1
         pair_max["last_interaction_at"] = at
 
     match event.type:
@@ -127,13 +154,16 @@ def rollup_update(event: Event) -> RollupUpdate:
         case EventType.EVENT_ATTENDED:
             pair["events_attended"] = 1
         case EventType.PROFILE_VIEWED:
+            # visits per UTC day: loyalty reads a trailing window of them
             pair |= {"profile_views": 1, "dwell_ms": round(f["dwell_seconds"] * 1000),
-                     f"visit_days.{day_key(at)}": 1, f"visit_weeks.{week_key(at)}": 1}
+                     f"visit_days.{day_key(at)}": 1}
+            pair_max["last_visit_at"] = at
         case EventType.MEDIA_LIKED:
-            pair["likes"] = 1
+            once_pair["likes"] = 1
         case EventType.FIRST_INTERACTION:
             pair_min["first_interaction_at"] = at
-    return RollupUpdate(viewer_inc=viewer, pair_inc=pair, pair_min=pair_min, pair_max=pair_max)
+    return RollupUpdate(viewer_inc=viewer, pair_inc=pair, pair_min=pair_min, pair_max=pair_max,
+                        once_key=once_key, once_viewer_inc=once_viewer, once_pair_inc=once_pair)
 
 
 # --- Rollup state, as classification reads it. ----------------------------------------------
@@ -187,11 +217,34 @@ class PairRollup:
     profile_views: int = 0
     dwell_seconds: float = 0.0
     likes: int = 0
-    visit_days: frozenset[str] = frozenset()
-    visit_weeks: frozenset[str] = frozenset()
+    #: profile views per UTC day (``YYYYMMDD``)
+    visit_days: Mapping[str, int] = field(default_factory=dict)
     first_seen_at: datetime | None = None
     last_seen_at: datetime | None = None
     last_interaction_at: datetime | None = None
+    last_paid_at: datetime | None = None  # the last event with tokens > 0
+    last_visit_at: datetime | None = None
+
+    def visits_in_window(self, now: datetime, window_days: int) -> VisitWindow:
+        """Visits, distinct visit days and distinct ISO weeks in the ``window_days`` UTC days
+        ending with ``now``'s day."""
+        first = day_key(now - timedelta(days=window_days - 1))
+        last = day_key(now)
+        days = {d: n for d, n in self.visit_days.items() if first <= d <= last and n > 0}
+        weeks = {week_key(datetime.strptime(d, "%Y%m%d")) for d in days}
+        return VisitWindow(visits=sum(days.values()), days=len(days), weeks=len(weeks))
+
+    def paid_within(self, now: datetime, window_days: int) -> bool:
+        """A paid interaction with this creator in the trailing ``window_days`` days."""
+        return (self.last_paid_at is not None
+                and self.last_paid_at > now - timedelta(days=window_days))
+
+
+@dataclass(frozen=True)
+class VisitWindow:
+    visits: int = 0
+    days: int = 0
+    weeks: int = 0
 
 
 @dataclass(frozen=True)

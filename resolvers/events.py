@@ -7,7 +7,14 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from domain.events import MAX_BATCH_SIZE, Event, EventType, InvalidEvent, parse_event
+from domain.events import (
+    MAX_BATCH_SIZE,
+    ConflictingReplay,
+    Event,
+    EventType,
+    InvalidEvent,
+    parse_event,
+)
 from schema.context import Info
 from schema.errors import bad_input
 from schema.events import EventInput, EventReceipt, chosen_event, input_fields
@@ -31,7 +38,10 @@ async def record_event(info: Info, event_type: EventType, value: Any) -> EventRe
     except GraphQLError:
         ingestion.refuse([event_type.value])
         raise
-    receipt = await ingestion.record(event)
+    try:
+        receipt = await ingestion.record(event)
+    except ConflictingReplay as exc:  # counted as refused by ingestion
+        raise bad_input(str(exc), field="eventId") from None
     return EventReceipt(event_id=receipt.event_id, accepted=receipt.accepted,  # type: ignore[arg-type]
                         duplicate=receipt.duplicate)
 
@@ -44,8 +54,12 @@ async def record_events(info: Info, events: list[EventInput]) -> list[EventRecei
     except GraphQLError:
         ingestion.refuse([_type_name(member) for member in events])
         raise
+    try:
+        receipts = await ingestion.record_batch(parsed)
+    except ConflictingReplay as exc:
+        raise bad_input(str(exc), field="eventId") from None
     return [EventReceipt(event_id=r.event_id, accepted=r.accepted,  # type: ignore[arg-type]
-                         duplicate=r.duplicate) for r in await ingestion.record_batch(parsed)]
+                         duplicate=r.duplicate) for r in receipts]
 
 
 def _parse_batch(info: Info, events: list[EventInput]) -> list[Event]:

@@ -76,6 +76,9 @@ class PassionThresholdsInput:
     loyal_visits_min: int | None = strawberry.UNSET
     loyalty_score_min: float | None = strawberry.UNSET
     loyal_weeks_min: int | None = strawberry.UNSET
+    loyalty_window_days: int | None = strawberry.UNSET
+    loyalty_half_life_days: float | None = strawberry.UNSET
+    visual_window_days: int | None = strawberry.UNSET
 
 
 @strawberry.input(description="Only the fields given change; the rest keep their values.")

@@ -8,6 +8,7 @@ import strawberry
 
 from domain.rollups import InteractionKind
 from domain.segments.budget import BudgetTier as DomainBudgetTier
+from domain.segments.intent import IntentSource as DomainIntentSource
 from domain.segments.proximity import Proximity as DomainProximity
 from domain.segments.risk import RiskLevel as DomainRiskLevel
 
@@ -18,6 +19,10 @@ strawberry.enum(DomainBudgetTier, name="BudgetTier", description="Spend over the
 strawberry.enum(InteractionKind, name="Intent", description="The interaction a viewer seeks.")
 strawberry.enum(DomainProximity, name="Proximity",
                 description="LOCAL ≤ 50 km, NEARBY ≤ 200 km, REMOTE beyond/unknown.")
+strawberry.enum(DomainIntentSource, name="IntentSource",
+                description="What decided intent: PAIR (a majority here), VIEWER (no majority "
+                            "here, the viewer's majority across creators), PAIR_LARGEST (no "
+                            "majority anywhere: the largest share here), DEFAULT (none).")
 strawberry.enum(DomainRiskLevel, name="RiskLevel",
                 description="Internal; visible to the safety team only.")
 
@@ -25,3 +30,4 @@ BudgetTier: TypeAlias = DomainBudgetTier
 Intent: TypeAlias = InteractionKind
 Proximity: TypeAlias = DomainProximity
 RiskLevel: TypeAlias = DomainRiskLevel
+IntentSource: TypeAlias = DomainIntentSource

@@ -9,7 +9,7 @@ import strawberry
 from domain.segments.classify import AudienceSegment as DomainSegment
 from domain.segments.passion import PassionSignals as DomainPassion
 from schema.context import Info
-from schema.enums import BudgetTier, Intent, Proximity, RiskLevel
+from schema.enums import BudgetTier, Intent, IntentSource, Proximity, RiskLevel
 from schema.permissions import IsSafetyTeamOrAdmin
 
 
@@ -55,7 +55,11 @@ class AudienceSegment:
         description="Tokens spent in the trailing budget window (all creators).")
     budget_window_purchases: int
     intent_share: float = strawberry.field(
-        description="Share of interactions held by the intent, 0–1.")
+        description="Share of the deciding interactions held by the intent, 0–1.")
+    intent_is_majority: bool = strawberry.field(
+        description="The intent holds over majorityShare of the deciding interactions.")
+    intent_source: IntentSource = strawberry.field(
+        description="Whose interactions decided the intent (see IntentSource).")
     distance_km: int | None = strawberry.field(
         description="Whole km between the centres of the two location cells; null when either "
                     "location is unknown.")
@@ -80,6 +84,8 @@ class AudienceSegment:
             last_updated=s.last_updated, budget_window_tokens=s.budget_detail.window_tokens,
             budget_window_purchases=s.budget_detail.window_purchases,
             intent_share=round(s.intent_detail.share, 4),
+            intent_is_majority=s.intent_detail.majority,
+            intent_source=IntentSource(s.intent_detail.source),
             distance_km=s.proximity_detail.distance_km,
         )
 

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from domain.events import Event
+from domain.events import ConflictingReplay, Event, conflicting_replay
 from domain.rollups import rollup_update
 from store.ledger import EventLedger
 from store.rollups import RollupRepository
@@ -78,6 +78,23 @@ class Ingestion:
         self.recovery_after = recovery_after
         self._clock = clock
 
+    async def check_replays(self, events: Sequence[Event]) -> None:
+        """Raise :class:`ConflictingReplay` when any of ``events`` reuses an event id with
+        another payload — one already in the ledger, or an earlier member of the same batch —
+        so that a batch is refused before any of it is stored (one round trip)."""
+        stored = await self._ledger.payloads([e.event_id for e in events])
+        seen: dict[str, Event] = {}
+        for event in events:
+            earlier = seen.setdefault(event.event_id, event)
+            if earlier is not event and conflicting_replay(
+                    event, earlier.payload_hash, earlier.occurred_at, earlier.occurred_at_sent):
+                raise ConflictingReplay(event.event_id)
+            original = stored.get(event.event_id)
+            if original is not None and conflicting_replay(
+                    event, original.payload_hash, original.occurred_at,
+                    original.occurred_at_sent):
+                raise ConflictingReplay(event.event_id)
+
     async def record(self, event: Event, *, received_at: datetime | None = None) -> Receipt:
         """Store ``event`` once: a batch of one (the same code as :meth:`record_batch`)."""
         [receipt] = await self.record_batch([event], received_at=received_at)
@@ -90,6 +107,11 @@ class Ingestion:
 
         The new events' effects then run in batch order, and one write marks them all
         applied; a crash in between leaves them unapplied for recovery, as for one event."""
+        try:
+            await self.check_replays(events)  # a batch with one conflict stores nothing
+        except ConflictingReplay:
+            self.refuse([event.type.value for event in events])
+            raise
         stored = await self._ledger.append_many(events, received_at or self._clock())
         fresh = [event for event, new in zip(events, stored, strict=True) if new]
         for event in fresh:

@@ -23,6 +23,9 @@ class Collections:
     VIEWER_ROLLUPS = "viewer_rollups"
     PAIR_ROLLUPS = "pair_rollups"
     PROFILES = "profiles"
+    #: one document per thing counted once (a booking, an eventRef, a liked media), keyed
+    #: "viewer|creator|KIND|ref", naming the event that counted it
+    INTERACTION_KEYS = "interaction_keys"
     SEGMENTS = "audience_segments"
     SEGMENT_CONFIGURATION = "segment_configuration"
     VIEWER_RISK = "viewer_risk"

@@ -9,6 +9,7 @@ Documents written before the field existed have none and count as applied.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,13 +25,27 @@ DUPLICATE_KEY = 11000
 APPLIED = "applied"
 #: when recovery last took the event on: a lease, so two sweeps do not finish it at once
 RECOVERY_AT = "recovery_at"
+#: canonical hash of the payload the client sent, and whether it sent occurredAt: a replay of
+#: the id is compared with them (``domain.events.conflicting_replay``)
+PAYLOAD_HASH = "payload_hash"
+OCCURRED_AT_SENT = "occurred_at_sent"
+
+
+@dataclass(frozen=True)
+class StoredPayload:
+    """What a replay of an event id is compared with."""
+
+    payload_hash: str
+    occurred_at: datetime
+    occurred_at_sent: bool
 
 
 def event_to_doc(event: Event, received_at: datetime, *, applied: bool = False
                  ) -> dict[str, Any]:
     fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in event.fields.items()}
     return {"_id": event.event_id, "type": event.type.value, "occurred_at": event.occurred_at,
-            "received_at": received_at, "fields": fields, APPLIED: applied}
+            "received_at": received_at, "fields": fields, APPLIED: applied,
+            PAYLOAD_HASH: event.payload_hash, OCCURRED_AT_SENT: event.occurred_at_sent}
 
 
 def event_from_doc(doc: dict[str, Any]) -> Event:
@@ -44,7 +59,7 @@ def event_from_doc(doc: dict[str, Any]) -> Event:
     occurred_at = utc(doc["occurred_at"])
     assert occurred_at is not None
     return Event(event_id=doc["_id"], type=EventType(doc["type"]), occurred_at=occurred_at,
-                 fields=fields)
+                 fields=fields, occurred_at_sent=bool(doc.get(OCCURRED_AT_SENT, True)))
 
 
 class EventLedger:
@@ -92,6 +107,26 @@ class EventLedger:
             return
         await self._events.update_many({"_id": {"$in": list(event_ids)}},
                                        {"$set": {APPLIED: True}, "$unset": {RECOVERY_AT: ""}})
+
+    async def payloads(self, event_ids: Sequence[str]) -> dict[str, StoredPayload]:
+        """The stored payload of each of ``event_ids`` that is in the ledger (one round trip).
+
+        A document written before hashes were stored gets its hash computed from its fields;
+        one without fields (an erasure tombstone) is left out: any replay of it is a plain
+        duplicate."""
+        found: dict[str, StoredPayload] = {}
+        cursor = self._events.find({"_id": {"$in": list(set(event_ids))}},
+                                   {"type": 1, "fields": 1, "occurred_at": 1, PAYLOAD_HASH: 1,
+                                    OCCURRED_AT_SENT: 1})
+        async for doc in cursor:
+            if "fields" not in doc or "type" not in doc:
+                continue
+            digest = doc.get(PAYLOAD_HASH) or event_from_doc(doc).payload_hash
+            occurred_at = utc(doc["occurred_at"])
+            assert occurred_at is not None
+            found[doc["_id"]] = StoredPayload(digest, occurred_at,
+                                              bool(doc.get(OCCURRED_AT_SENT, True)))
+        return found
 
     async def mark_all_applied(self, received_before: datetime) -> int:
         """Everything received before ``received_before`` counts as applied (after a rebuild

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from domain.locations import Cell
@@ -85,10 +86,10 @@ def pair_from_doc(doc: dict[str, Any]) -> PairRollup:
         events_attended=int(doc.get("events_attended", 0)),
         profile_views=int(doc.get("profile_views", 0)),
         dwell_seconds=int(doc.get("dwell_ms", 0)) / 1000, likes=int(doc.get("likes", 0)),
-        visit_days=frozenset(doc.get("visit_days") or {}),
-        visit_weeks=frozenset(doc.get("visit_weeks") or {}),
+        visit_days={d: int(n) for d, n in (doc.get("visit_days") or {}).items()},
         first_seen_at=utc(doc.get("first_seen_at")), last_seen_at=utc(doc.get("last_seen_at")),
         last_interaction_at=utc(doc.get("last_interaction_at")),
+        last_paid_at=utc(doc.get("last_paid_at")), last_visit_at=utc(doc.get("last_visit_at")),
     )
 
 
@@ -105,19 +106,26 @@ class RollupRepository:
         self._viewers = store.collection(Collections.VIEWER_ROLLUPS)
         self._pairs = store.collection(Collections.PAIR_ROLLUPS)
         self._profiles = store.collection(Collections.PROFILES)
+        self._keys = store.collection(Collections.INTERACTION_KEYS)
 
     async def apply(self, update: RollupUpdate, viewer_id: str | None,
                     creator_id: str | None, user_id: str | None, *, event_id: str) -> None:
         """Apply one event's update with single-document atomic operators (O(1) per event).
 
         Idempotent per ``event_id`` (see the module doc): applying the same event again, in
-        whole or after a crash half-way, moves each document at most once."""
-        if update.viewer_inc and viewer_id:
-            await apply_once(self._viewers, viewer_id, event_id,
-                             {"$inc": dict(update.viewer_inc)})
-        if update.pair_inc and viewer_id and creator_id:
+        whole or after a crash half-way, moves each document at most once. The counters an
+        update holds "once per key" move only for the event that claims the key."""
+        viewer_inc, pair_inc = dict(update.viewer_inc), dict(update.pair_inc)
+        if update.once_key and await self._claim(update.once_key, event_id):
+            for name, delta in update.once_viewer_inc.items():
+                viewer_inc[name] = viewer_inc.get(name, 0) + delta
+            for name, delta in update.once_pair_inc.items():
+                pair_inc[name] = pair_inc.get(name, 0) + delta
+        if viewer_inc and viewer_id:
+            await apply_once(self._viewers, viewer_id, event_id, {"$inc": viewer_inc})
+        if pair_inc and viewer_id and creator_id:
             ops: dict[str, Any] = {
-                "$inc": dict(update.pair_inc),
+                "$inc": pair_inc,
                 "$setOnInsert": {"viewer_id": viewer_id, "creator_id": creator_id},
             }
             if update.pair_min:
@@ -128,6 +136,22 @@ class RollupRepository:
         if update.profile_fact and user_id:
             # already idempotent: a fact is only ever replaced by a newer one
             await self._set_if_newer(user_id, update.profile_fact)
+
+    async def _claim(self, key: str, event_id: str) -> bool:
+        """Whether ``event_id`` counts for ``key``: the first event to claim a key keeps it.
+
+        The claim names its event, so re-applying that event (crash recovery) still counts it
+        (``apply_once`` keeps that to once), and a rebuild, whichever event it meets first,
+        counts each key exactly once as live ingestion did."""
+        for _ in range(2):
+            try:
+                doc = await self._keys.find_one_and_update(
+                    {"_id": key}, {"$setOnInsert": {"event_id": event_id}}, upsert=True,
+                    return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                continue  # a concurrent first claim won the insert: read the winner
+            return bool(doc and doc.get("event_id") == event_id)
+        return False
 
     async def _set_if_newer(self, user_id: str, fact: ProfileFact) -> None:
         """Store ``fact`` unless the stored one is newer (same order key: the same fact).
@@ -213,5 +237,5 @@ class RollupRepository:
         return out
 
     async def clear(self) -> None:
-        for coll in (self._viewers, self._pairs, self._profiles):
+        for coll in (self._viewers, self._pairs, self._profiles, self._keys):
             await coll.delete_many({})

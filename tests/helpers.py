@@ -56,7 +56,7 @@ async def send(api: Any, name: str, **fields: Any) -> dict[str, Any]:
 
 
 SEGMENT_FIELDS = """viewerId creatorId budget intent proximity lastUpdated
-  budgetWindowTokens budgetWindowPurchases intentShare distanceKm
+  budgetWindowTokens budgetWindowPurchases intentShare intentIsMajority intentSource distanceKm
   passion { sharedInterests sharedInterestsScore visualAttraction visualAttractionScore
             loyalFollower loyaltyScore }"""
 

@@ -148,7 +148,7 @@ def viewer_labels(viewer: ViewerContext, card: CreatorCard,
     if viewer.blocked:
         return ViewerLabels(None, None, proximity.proximity, proximity.distance_km)
     intent = viewer.intent
-    if segment is not None and segment.intent_detail.source == "pair":
+    if segment is not None and segment.intent_detail.source in ("pair", "pair_largest"):
         intent = segment.intent
     return ViewerLabels(viewer.budget, intent, proximity.proximity, proximity.distance_km)
 

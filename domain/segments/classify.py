@@ -43,8 +43,8 @@ class AudienceSegment:
 
     @property
     def paying(self) -> bool:
-        """The viewer has paid this creator (a transaction)."""
-        return self.spend_tokens > 0
+        """The viewer has paid this creator: any paid interaction (tokens > 0), contract §3."""
+        return self.revenue_tokens > 0
 
     def labels(self) -> tuple[str, str, str]:
         return (self.budget.value, self.intent.value, self.proximity.value)
@@ -60,7 +60,7 @@ def classify_pair(inputs: SegmentInputs, thresholds: SegmentThresholds, now: dat
     creator_loc = inputs.creator_profile.location if inputs.creator_profile else None
     proximity = classify_proximity(viewer_loc, creator_loc, thresholds.proximity)
     passion = classify_passion(pair, inputs.viewer_profile, inputs.creator_profile,
-                               thresholds.passion)
+                               thresholds.passion, now)
     return AudienceSegment(
         viewer_id=pair.viewer_id, creator_id=pair.creator_id, budget=budget.tier,
         intent=intent.intent, proximity=proximity.proximity, passion=passion, risk=inputs.risk,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from domain.rollups import InteractionKind, PairRollup, ViewerRollup
 from domain.segments.thresholds import IntentThresholds
@@ -18,33 +19,49 @@ TIE_PRIORITY: tuple[Intent, ...] = (Intent.MEETING, Intent.CALL, Intent.EVENT, I
 DEFAULT_INTENT = Intent.CHAT
 
 
+class IntentSource(StrEnum):
+    """Which interactions decided intent (``AudienceSegment.intentSource``)."""
+
+    PAIR = "pair"  # a majority of this pair's interactions
+    VIEWER = "viewer"  # no majority here: the viewer's majority kind across creators
+    PAIR_LARGEST = "pair_largest"  # no majority anywhere: the pair's largest share
+    DEFAULT = "default"  # no interaction at all
+
+
 @dataclass(frozen=True)
 class IntentResult:
     intent: Intent
-    share: float  # the winning kind's share of interactions, 0 when there are none
-    majority: bool  # the share is over the majority threshold
-    source: str  # "pair", "viewer" (viewer-wide fallback) or "default"
+    share: float  # the winning kind's share of the interactions that decided it, 0 for none
+    majority: bool  # that share is over ``majority_share``
+    source: str  # an ``IntentSource`` value
 
 
 def dominant_intent(counts: Mapping[Intent, int], t: IntentThresholds) -> IntentResult | None:
-    """The kind with over ``majority_share`` of interactions, else the largest share."""
+    """The largest kind of ``counts`` (ties to the more committed kind), with whether it holds
+    over ``majority_share``; None without interactions."""
     total = sum(counts.values())
     if total <= 0:
         return None
     best = max(TIE_PRIORITY, key=lambda k: (counts.get(k, 0), -TIE_PRIORITY.index(k)))
     share = counts.get(best, 0) / total
-    return IntentResult(best, share, share > t.majority_share, "pair")
+    return IntentResult(best, share, share > t.majority_share, IntentSource.PAIR)
 
 
 def classify_intent(pair: PairRollup | None, viewer: ViewerRollup | None,
                     t: IntentThresholds) -> IntentResult:
-    """Intent from this pair's interactions; with none, from the viewer's across creators."""
-    if pair is not None:
-        result = dominant_intent(pair.interactions, t)
-        if result is not None:
-            return result
-    if viewer is not None:
-        result = dominant_intent(viewer.interactions, t)
-        if result is not None:
-            return IntentResult(result.intent, result.share, result.majority, "viewer")
-    return IntentResult(DEFAULT_INTENT, 0.0, False, "default")
+    """Intent (contract §4), in this order:
+
+    1. a kind with over ``majority_share`` of this pair's interactions;
+    2. else the viewer's kind with over ``majority_share`` across all creators;
+    3. else the pair's largest share (ties to the more committed kind);
+    4. with no interaction with this creator, the viewer's largest kind elsewhere, then CHAT.
+    """
+    here = dominant_intent(pair.interactions, t) if pair is not None else None
+    if here is not None and here.majority:
+        return here
+    overall = dominant_intent(viewer.interactions, t) if viewer is not None else None
+    if overall is not None and (overall.majority or here is None):
+        return replace(overall, source=IntentSource.VIEWER)
+    if here is not None:
+        return replace(here, source=IntentSource.PAIR_LARGEST)
+    return IntentResult(DEFAULT_INTENT, 0.0, False, IntentSource.DEFAULT)

@@ -39,7 +39,8 @@ class BudgetThresholds(_Thresholds):
 
 
 class IntentThresholds(_Thresholds):
-    """Intent is the kind holding over ``majority_share`` of interactions, else the largest."""
+    """Intent is the kind holding over ``majority_share`` of the pair's interactions; with no
+    majority, the viewer's majority kind across creators, else the pair's largest share."""
 
     majority_share: float = Field(0.5, ge=0.0, lt=1.0)
 
@@ -68,6 +69,12 @@ class PassionThresholds(_Thresholds):
     loyal_visits_min: int = Field(10, ge=1)
     loyalty_score_min: float = Field(70.0, ge=0, le=100)
     loyal_weeks_min: int = Field(3, ge=1)
+    #: loyalty counts visits in this trailing window of UTC days
+    loyalty_window_days: int = Field(90, ge=1, le=365)
+    #: the loyalty score halves for every this many days since the last visit
+    loyalty_half_life_days: float = Field(45.0, gt=0)
+    #: visual attraction needs no paid interaction in this trailing window
+    visual_window_days: int = Field(30, ge=1, le=365)
 
 
 class SegmentThresholds(_Thresholds):

@@ -248,11 +248,15 @@ async def test_passion_weights_pinned_through_graphql(api):
     await record(api, [
         ("profileInterestsUpdated", {"userId": "c", "interests": ["a", "b", "c", "d"]}),
         ("profileInterestsUpdated", {"userId": "v", "interests": ["a", "b", "c"]})])
-    for day in range(2, 22, 2):  # ten visits over three ISO weeks: loyalty 72.5
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    monday = (now - timedelta(days=now.weekday())).replace(hour=12, minute=0)
+    visits = ([now] + [monday - timedelta(days=7 - d) for d in range(5)]
+              + [monday - timedelta(days=14 - d) for d in range(4)])
+    for moment in visits:  # ten days over three ISO weeks, the last now: loyalty 72.5
         await send(api, "profileViewed", viewerId="v", creatorId="c", dwellSeconds=0,
-                   occurredAt=f"2026-11-{day:02d}T12:00:00Z")
-    for _ in range(2):  # 10 views × 2 + 2 likes × 5 = visual score 30
-        await send(api, "mediaLiked", viewerId="v", creatorId="c")
+                   occurredAt=moment.isoformat())
+    for media in range(2):  # 10 views × 2 + 2 likes × 5 = visual score 30
+        await send(api, "mediaLiked", viewerId="v", creatorId="c", mediaId=f"m{media}")
     row = by_id(await recommend(api, "v"))["c"]
     assert points(row) == {"SHARED_INTERESTS": 12.5, "VISUAL_ATTRACTION": 8.0,
                            "LOYAL_FOLLOWER": 12.25}

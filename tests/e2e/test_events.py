@@ -48,7 +48,7 @@ INVALID: list[tuple[str, str, Any]] = [
     ("transactionCompleted", "creatorId", "v1"),
     ("transactionCompleted", "kind", "  "),
     ("chatCompleted", "messageCount", -1),
-    ("chatCompleted", "tokens", 0),
+    ("chatCompleted", "tokens", -1),
     ("chatMessageSent", "messageLength", -3),
     ("callCompleted", "durationMinutes", -1.0),
     ("callCompleted", "durationMinutes", 100000.0),
@@ -216,6 +216,81 @@ async def test_batch_member_must_set_exactly_one_event(api, services):
 async def test_batch_size_is_bounded(api, services):
     events = [{"firstInteraction": {"eventId": f"x{i}", **VALID["firstInteraction"]}}
               for i in range(501)]
+    body = await api.as_service(BATCH, {"events": events})
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert await services.ledger.count() == 0
+
+
+async def test_free_interactions_carry_zero_tokens(api, services):
+    for name in ("chatCompleted", "callCompleted", "meetingBooked", "eventRegistered"):
+        body = await api.as_service(mutation(name), {
+            "input": {"eventId": f"free-{name}", **VALID[name], "tokens": 0}})
+        assert body["data"][name]["accepted"] is True, body
+    [pair] = await services.rollups.pairs([("v1", "c1")])
+    assert pair is not None and pair.revenue_tokens == 0
+
+
+async def _pair_and_ledger(services: Any) -> tuple[Any, int]:
+    [pair] = await services.rollups.pairs([("v1", "c1")])
+    return pair, await services.ledger.count()
+
+
+@pytest.mark.parametrize("change", [
+    {"tokens": 501}, {"creatorId": "c2"}, {"kind": "tip"},
+    {"occurredAt": "2026-01-01T00:00:00Z"},
+])
+async def test_reused_event_id_with_another_payload_is_refused_and_changes_nothing(
+        api, services, change):
+    original = {"eventId": "same", **VALID["transactionCompleted"],
+                "occurredAt": "2026-01-02T00:00:00Z"}
+    await api.as_service(mutation("transactionCompleted"), {"input": original})
+    before = await _pair_and_ledger(services)
+    body = await api.as_service(mutation("transactionCompleted"),
+                                {"input": {**original, **change}})
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "eventId"
+    assert await _pair_and_ledger(services) == before
+
+
+async def test_reused_event_id_under_another_mutation_is_refused(api, services):
+    await api.as_service(mutation("firstInteraction"),
+                         {"input": {"eventId": "x1", **VALID["firstInteraction"]}})
+    body = await api.as_service(mutation("profileViewed"),
+                                {"input": {"eventId": "x1", **VALID["profileViewed"]}})
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert await services.ledger.count() == 1
+
+
+async def test_identical_replay_and_replay_without_occurred_at_stay_duplicates(api, services):
+    original = {"eventId": "same", **VALID["transactionCompleted"],
+                "occurredAt": "2026-01-02T00:00:00Z"}
+    await api.as_service(mutation("transactionCompleted"), {"input": original})
+    # normalisation erases the spelling difference: the same payload
+    respelled = {**original, "kind": " Chat_Payment "}
+    without_time = {k: v for k, v in original.items() if k != "occurredAt"}
+    for replay in (original, respelled, without_time):
+        body = await api.as_service(mutation("transactionCompleted"), {"input": replay})
+        assert body["data"]["transactionCompleted"]["duplicate"] is True, body
+    [viewer] = await services.rollups.viewers(["v1"])
+    assert viewer is not None and viewer.purchases == 1
+
+
+async def test_batch_reusing_a_stored_id_with_another_payload_stores_nothing(api, services):
+    await api.as_service(mutation("transactionCompleted"),
+                         {"input": {"eventId": "t1", **VALID["transactionCompleted"]}})
+    events = [{"profileViewed": {"eventId": "fresh", **VALID["profileViewed"]}},
+              {"transactionCompleted": {"eventId": "t1", **VALID["transactionCompleted"],
+                                        "tokens": 9}}]
+    body = await api.as_service(BATCH, {"events": events})
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert await services.ledger.count() == 1
+
+
+async def test_batch_reusing_an_id_within_itself_with_another_payload_stores_nothing(
+        api, services):
+    events = [{"transactionCompleted": {"eventId": "t1", **VALID["transactionCompleted"]}},
+              {"transactionCompleted": {"eventId": "t1", **VALID["transactionCompleted"],
+                                        "tokens": 9}}]
     body = await api.as_service(BATCH, {"events": events})
     assert codes(body) == ["BAD_USER_INPUT"]
     assert await services.ledger.count() == 0

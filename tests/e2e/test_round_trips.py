@@ -19,7 +19,8 @@ async def test_the_ledger_stage_costs_constant_round_trips_per_batch(api):
         after = round_trips((await api.http.get("/metrics")).text)
         after.subtract(before)
         moved[size] = after
-    assert moved[100]["events"] == moved[400]["events"] <= 3
+    # insert_many, update_many, and the $in read that compares reused ids' payloads
+    assert moved[100]["events"] == moved[400]["events"] <= 4
 
 
 async def test_a_batch_repeating_an_id_stores_it_once_and_answers_duplicate(api, services):

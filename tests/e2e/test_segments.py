@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.conftest import codes
@@ -179,8 +181,8 @@ async def test_shared_interests_need_three_common_tags(api, viewer_tags, shared,
 
 
 async def test_visual_attraction_is_engagement_without_payment(api):
-    for _ in range(5):
-        await send(api, "mediaLiked", viewerId=V, creatorId=C)  # 25 points
+    for media in range(5):
+        await send(api, "mediaLiked", viewerId=V, creatorId=C, mediaId=f"m{media}")  # 25 points
     passion = (await my_segment(api, V, C))["passion"]
     assert passion["visualAttraction"] is False and passion["visualAttractionScore"] == 25.0
     await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=180)  # +2 +3
@@ -190,22 +192,52 @@ async def test_visual_attraction_is_engagement_without_payment(api):
     assert (await my_segment(api, V, C))["passion"]["visualAttraction"] is False
 
 
-async def test_ten_visits_within_two_weeks_are_not_yet_loyal(api):
-    for day in range(2, 12):  # Mon 2 Nov 2026 .. Wed 11 Nov: ten days, two ISO weeks
+def _monday_weeks_ago(weeks: int) -> datetime:
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=today.weekday() + 7 * weeks)
+
+
+def _expected_loyalty(visits: list[datetime]) -> float:
+    """The README's formula, for visits all inside the 90-day window."""
+    days = {v.date() for v in visits}
+    weeks = {v.isocalendar()[:2] for v in visits}
+    volume = (40 * min(1, len(visits) / 20) + 30 * min(1, len(days) / 10)
+              + 30 * min(1, len(weeks) / 4))
+    idle = (datetime.now(UTC) - max(visits)).total_seconds() / 86_400
+    return volume * 0.5 ** (idle / 45)
+
+
+async def _visit(api, moments: list[datetime]) -> dict:
+    for moment in moments:
         await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=10,
-                   occurredAt=f"2026-11-{day:02d}T12:00:00Z")
-    passion = (await my_segment(api, V, C))["passion"]
-    assert passion["loyaltyScore"] == 65.0  # 40×10/20 + 30×10/10 + 30×2/4
+                   occurredAt=moment.isoformat())
+    return (await my_segment(api, V, C))["passion"]
+
+
+async def test_ten_visits_within_two_weeks_are_not_yet_loyal(api):
+    start = _monday_weeks_ago(2)
+    visits = [start + timedelta(days=d) for d in range(10)]  # Monday .. next Wednesday
+    passion = await _visit(api, visits)
+    assert passion["loyaltyScore"] == pytest.approx(_expected_loyalty(visits), abs=0.05)
+    assert passion["loyaltyScore"] < 65  # 40×10/20 + 30×10/10 + 30×2/4, decayed
     assert passion["loyalFollower"] is False
 
 
-async def test_ten_visits_over_three_weeks_are_loyal(api):
-    for day in range(2, 22, 2):  # ten visits, 2 Nov .. 20 Nov: three ISO weeks
-        await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=10,
-                   occurredAt=f"2026-11-{day:02d}T12:00:00Z")
-    passion = (await my_segment(api, V, C))["passion"]
-    assert passion["loyaltyScore"] == 72.5
+async def test_ten_visits_over_three_weeks_up_to_today_are_loyal(api):
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    visits = [now - timedelta(days=d) for d in range(0, 20, 2)]  # three or four ISO weeks
+    passion = await _visit(api, visits)
+    assert passion["loyaltyScore"] == pytest.approx(_expected_loyalty(visits), abs=0.05)
+    assert passion["loyaltyScore"] >= 70
     assert passion["loyalFollower"] is True
+
+
+async def test_a_loyal_follower_who_stops_coming_loses_the_label(api):
+    start = _monday_weeks_ago(9)
+    visits = [start + timedelta(days=d) for d in range(0, 28, 2)]  # 14 visits, 4 weeks
+    passion = await _visit(api, visits)  # last visit five weeks ago and more
+    assert passion["loyaltyScore"] == pytest.approx(_expected_loyalty(visits), abs=0.05)
+    assert passion["loyaltyScore"] < 70 and passion["loyalFollower"] is False
 
 
 async def test_loyal_follower_when_returning_over_four_weeks(api):
@@ -222,3 +254,109 @@ async def test_a_burst_of_views_in_one_day_is_not_loyalty(api):
         await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=10)
     passion = (await my_segment(api, V, C))["passion"]
     assert passion["loyalFollower"] is False and passion["loyaltyScore"] < 70
+
+
+# --- issue 14: what the rules mean ----------------------------------------------------------
+
+
+async def test_a_paid_call_ends_visual_attraction(api):
+    for _ in range(12):  # 24 + 12 points
+        await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=60)
+    assert (await my_segment(api, V, C))["passion"]["visualAttraction"] is True
+    await send(api, "callCompleted", viewerId=V, creatorId=C, tokens=400, durationMinutes=10.0)
+    assert (await my_segment(api, V, C))["passion"]["visualAttraction"] is False
+
+
+async def test_a_free_chat_keeps_visual_attraction(api):
+    for _ in range(12):  # 24 + 12 points
+        await send(api, "profileViewed", viewerId=V, creatorId=C, dwellSeconds=60)
+    await send(api, "chatCompleted", viewerId=V, creatorId=C, tokens=0)
+    assert (await my_segment(api, V, C))["passion"]["visualAttraction"] is True
+
+
+async def test_likes_of_the_same_media_count_once(api):
+    for _ in range(5):
+        await send(api, "mediaLiked", viewerId=V, creatorId=C, mediaId="m1")
+    once = (await my_segment(api, V, C))["passion"]["visualAttractionScore"]
+    await send(api, "mediaLiked", viewerId=V, creatorId=C, mediaId="m2")
+    twice = (await my_segment(api, V, C))["passion"]["visualAttractionScore"]
+    assert (once, twice) == (5.0, 10.0)
+
+
+async def test_booking_and_completion_are_one_meeting(api):
+    await send(api, "chatCompleted", viewerId=V, creatorId=C)
+    await send(api, "meetingBooked", viewerId=V, creatorId=C, bookingId="b1")
+    await send(api, "meetingCompleted", viewerId=V, creatorId=C, bookingId="b1")
+    segment = await my_segment(api, V, C)
+    # one CHAT and one MEETING: a tie, no majority, to the more committed kind
+    assert (segment["intent"], segment["intentShare"]) == ("MEETING", 0.5)
+    assert segment["intentIsMajority"] is False
+
+
+async def test_a_completed_meeting_counts_even_when_its_booking_came_later(api):
+    await send(api, "meetingCompleted", viewerId=V, creatorId=C, bookingId="b1")
+    segment = await my_segment(api, V, C)
+    assert (segment["intent"], segment["intentShare"]) == ("MEETING", 1.0)
+    await send(api, "meetingBooked", viewerId=V, creatorId=C, bookingId="b1")
+    await send(api, "chatCompleted", viewerId=V, creatorId=C)
+    assert (await my_segment(api, V, C))["intentShare"] == 0.5
+
+
+async def test_registering_and_attending_one_event_is_one_event(api):
+    await send(api, "chatCompleted", viewerId=V, creatorId=C)
+    await send(api, "chatCompleted", viewerId=V, creatorId=C)
+    await send(api, "eventRegistered", viewerId=V, creatorId=C, eventRef="ev1")
+    await send(api, "eventAttended", viewerId=V, creatorId=C, eventRef="ev1")
+    segment = await my_segment(api, V, C)
+    assert (segment["intent"], segment["intentIsMajority"]) == ("CHAT", True)
+    assert segment["intentShare"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+async def test_without_a_majority_the_viewers_intent_across_creators_decides(api):
+    # here: CHAT 2, CALL 1, EVENT 1 — no kind over 50 %
+    for name, extra in (("chatCompleted", {}), ("chatCompleted", {}), ("callCompleted", {}),
+                        ("eventRegistered", {"eventRef": "x"})):
+        await send(api, name, viewerId=V, creatorId=C, **extra)
+    segment = await my_segment(api, V, C)
+    assert (segment["intent"], segment["intentSource"]) == ("CHAT", "PAIR_LARGEST")
+    for _ in range(6):  # elsewhere the viewer mostly calls
+        await send(api, "callCompleted", viewerId=V, creatorId="creator-2")
+    await send(api, "mediaLiked", viewerId=V, creatorId=C)  # recomputes the pair
+    segment = await my_segment(api, V, C)
+    assert (segment["intent"], segment["intentSource"], segment["intentIsMajority"]) == (
+        "CALL", "VIEWER", True)
+
+
+async def test_majority_share_has_a_visible_effect(api):
+    for name in ("chatCompleted", "chatCompleted", "callCompleted"):
+        await send(api, name, viewerId=V, creatorId=C)
+    for _ in range(4):
+        await send(api, "callCompleted", viewerId=V, creatorId="creator-2")
+    segment = await my_segment(api, V, C)
+    assert (segment["intent"], segment["intentSource"]) == ("CHAT", "PAIR")
+    await api.post("mutation { updateSegmentConfiguration(input: {intent: "
+                   "{majorityShare: 0.7}}) { intent { majorityShare } } }",
+                   sub="boss", roles=("admin",))
+    await send(api, "mediaLiked", viewerId=V, creatorId=C)
+    segment = await my_segment(api, V, C)
+    # 5 of 7 calls viewer-wide is over 0.7; 2 of 3 chats here is not
+    assert (segment["intent"], segment["intentSource"]) == ("CALL", "VIEWER")
+
+
+async def test_old_visits_do_not_make_a_loyal_follower(api):
+    for week in range(12):  # three visits a week, a year ago
+        for _ in range(3):
+            await send(api, "profileViewed", viewerId=V, creatorId=C,
+                       occurredAt=ago(days=365 + 7 * week))
+    segment = await my_segment(api, V, C)
+    assert segment["passion"]["loyalFollower"] is False
+    assert segment["passion"]["loyaltyScore"] == 0.0
+
+
+async def test_recent_regular_visits_make_a_loyal_follower(api):
+    for week in range(6):
+        for day in range(2):
+            await send(api, "profileViewed", viewerId=V, creatorId=C,
+                       occurredAt=ago(days=7 * week + day))
+    segment = await my_segment(api, V, C)
+    assert segment["passion"]["loyalFollower"] is True

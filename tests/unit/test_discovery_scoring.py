@@ -133,9 +133,9 @@ def test_shared_interests_five_plus_up_to_ten_by_score(tags, points):
 
 
 def test_visual_attraction_and_loyalty_weights_follow_their_scores():
-    visits = frozenset(f"202611{d:02d}" for d in range(2, 22, 2))
-    weeks = frozenset({"2026W45", "2026W46", "2026W47"})
-    pair = PairRollup("v", "c", profile_views=10, likes=2, visit_days=visits, visit_weeks=weeks)
+    visits = {f"202611{d:02d}": 1 for d in range(2, 22, 2)}  # ISO weeks 45, 46 and 47
+    pair = PairRollup("v", "c", profile_views=10, likes=2, visit_days=visits,
+                      last_visit_at=NOW)
     segment = classify_pair(SegmentInputs(pair, None, None, None, RiskLevel.NORMAL), T, NOW)
     assert segment.passion.visual_attraction_score == 30.0  # 10 views × 2 + 2 likes × 5
     assert segment.passion.loyalty_score == 72.5

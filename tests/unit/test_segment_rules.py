@@ -105,16 +105,75 @@ def test_unknown_location_is_remote():
         Proximity.REMOTE)
 
 
+def visiting(days_ago: list[int], per_day: int = 2) -> PairRollup:
+    return PairRollup("v", "c", profile_views=per_day * len(days_ago),
+                      visit_days={day_key(NOW - timedelta(days=d)): per_day for d in days_ago},
+                      last_visit_at=NOW - timedelta(days=min(days_ago)))
+
+
 def test_loyalty_score_formula():
-    pair = PairRollup("v", "c", profile_views=20, visit_days=frozenset(str(i) for i in range(10)),
-                      visit_weeks=frozenset({"a", "b", "c", "d"}))
-    assert loyalty_score(pair) == 100.0
+    # 10 days spread over 5 weeks, 2 visits each, the last one today: full marks
+    assert loyalty_score(visiting(list(range(0, 30, 3))), NOW, PassionThresholds()) == 100.0
+
+
+def test_loyalty_score_halves_per_half_life_since_the_last_visit():
+    t = PassionThresholds()
+    recent = loyalty_score(visiting(list(range(0, 30, 3))), NOW, t)
+    lapsed = loyalty_score(visiting([d + 45 for d in range(0, 30, 3)]), NOW, t)
+    assert recent == 100.0 and lapsed == 50.0
+    assert lapsed < t.loyalty_score_min
+
+
+def test_visits_outside_the_loyalty_window_do_not_count():
+    t = PassionThresholds()
+    old = visiting([100 + 7 * i for i in range(10)], per_day=3)  # 30 visits, all > 90 days ago
+    signals = classify_passion(old, None, None, t, NOW)
+    assert signals.loyal_follower is False and signals.loyalty_score == 0.0
+    fresh = visiting([7 * i for i in range(10)], per_day=3)
+    assert classify_passion(fresh, None, None, t, NOW).loyal_follower is True
+    shorter = PassionThresholds(loyalty_window_days=20)  # only 3 weeks' visits left
+    assert classify_passion(fresh, None, None, shorter, NOW).loyal_follower is False
+
+
+def test_any_paid_interaction_in_the_window_ends_visual_attraction():
+    admirer = PairRollup("v", "c", profile_views=10, likes=3)
+    t = PassionThresholds()
+    assert classify_passion(admirer, None, None, t, NOW).visual_attraction is True
+    paid_call = PairRollup("v", "c", profile_views=10, likes=3,
+                           last_paid_at=NOW - timedelta(days=3))
+    assert classify_passion(paid_call, None, None, t, NOW).visual_attraction is False
+    long_ago = PairRollup("v", "c", profile_views=10, likes=3,
+                          last_paid_at=NOW - timedelta(days=31))
+    assert classify_passion(long_ago, None, None, t, NOW).visual_attraction is True
+
+
+def test_without_a_pair_majority_the_viewers_majority_decides():
+    pair = PairRollup("v", "c", interactions={K.CHAT: 2, K.CALL: 1, K.EVENT: 1})
+    viewer = ViewerRollup("v", interactions={K.CALL: 8, K.CHAT: 2, K.EVENT: 1})
+    result = classify_intent(pair, viewer, IntentThresholds())
+    assert (result.intent, result.source, result.majority) == (K.CALL, "viewer", True)
+    assert result.share == pytest.approx(8 / 11)
+
+
+def test_without_any_majority_the_pairs_largest_share_decides():
+    pair = PairRollup("v", "c", interactions={K.CHAT: 2, K.CALL: 1, K.EVENT: 1})
+    viewer = ViewerRollup("v", interactions={K.CALL: 4, K.CHAT: 3, K.EVENT: 2})
+    result = classify_intent(pair, viewer, IntentThresholds())
+    assert (result.intent, result.source, result.majority) == (K.CHAT, "pair_largest", False)
+
+
+def test_majority_share_changes_the_answer():
+    pair = PairRollup("v", "c", interactions={K.CHAT: 3, K.CALL: 2})
+    viewer = ViewerRollup("v", interactions={K.CALL: 9, K.CHAT: 3})
+    assert classify_intent(pair, viewer, IntentThresholds()).intent is K.CHAT
+    strict = classify_intent(pair, viewer, IntentThresholds(majority_share=0.7))
+    assert (strict.intent, strict.source) == (K.CALL, "viewer")
 
 
 def test_shared_interest_score_is_relative_to_the_creators_tags():
     signals = classify_passion(PairRollup("v", "c"), Profile("v", interests=("a", "b", "c")),
                                Profile("c", interests=("a", "b", "c", "d", "e", "f")),
-                               PassionThresholds())
+                               PassionThresholds(), NOW)
     assert (signals.shared_interests, signals.shared_interests_score) == (True, 50.0)
 
 
