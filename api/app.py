@@ -78,7 +78,8 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
         principal, auth_error = None, None
         try:
             principal = principal_from_header(request.headers.get("authorization"),
-                                              settings.jwt_secret())
+                                              settings.jwt_secret(),
+                                              require_exp=settings.require_token_expiry)
         except AuthenticationError as exc:
             auth_error = str(exc)
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
