@@ -87,7 +87,7 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
 
     # the use cases that stages belong to
     insights = InsightsService(aggregates, ReleaseRepository(store), SnapshotRepository(store),
-                               PerformanceRepository(store))
+                               PerformanceRepository(store), segments=segment_repository)
     pools = CandidatePools(index)
     indexer = CreatorIndexer(index, aggregates, rollups, pools)
     impressions = ImpressionRecorder(ImpressionRepository(store), risk)
