@@ -20,6 +20,8 @@ FROM base AS api
 RUN pip install . \
     && useradd --create-home --uid 10001 audience
 USER audience
+# Listening on 0.0.0.0 needs AUDIENCE_JWT_SECRET (at least 32 bytes) at run time: the server
+# refuses to sign with the public development secret on a non-loopback address.
 ENV HOST=0.0.0.0 \
     PORT=8000
 EXPOSE 8000

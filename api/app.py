@@ -104,7 +104,8 @@ class AudienceGraphQL(GuardedView, GraphQL[RequestContext, None]):
         principal, auth_error = None, None
         try:
             principal = principal_from_header(request.headers.get("authorization"),
-                                              settings.jwt_secret())
+                                              settings.jwt_secret(),
+                                              require_exp=settings.require_token_expiry)
         except AuthenticationError as exc:
             auth_error = str(exc)
         if principal is not None:

@@ -101,7 +101,7 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
     # events reach what strangers see only through a release (contract §7).
     indexer = CreatorIndexer(index, releases, rollups, pools)
     insights = InsightsService(aggregates, releases, SnapshotRepository(store),
-                               PerformanceRepository(store),
+                               PerformanceRepository(store), segments=segment_repository,
                                on_release=(("creator index", indexer.on_release),))
     impressions = ImpressionRecorder(ImpressionRepository(store), risk)
     history = SegmentHistory(SegmentChangeLog(store))

@@ -16,10 +16,20 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from api.auth import Role, mint_token
+from api.auth import (
+    DEFAULT_TOKEN_TTL,
+    MAX_SUB_LENGTH,
+    Claims,
+    ClaimsError,
+    Role,
+    mint_token,
+)
 from api.logs import LOG_FORMATS, configure_logging
 from api.progress import progress_bar
-from api.settings import Settings
+from api.settings import ConfigurationError, Settings
+
+#: the longest lifetime ``audience token --hours`` mints (a development tool: 30 days)
+MAX_TOKEN_HOURS = 24 * 30
 
 log = logging.getLogger("audience.cli")
 
@@ -38,6 +48,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     if args.workers < 1:
         raise CommandError("--workers must be at least 1")
+    try:
+        settings.check_bind(host)
+    except ConfigurationError as exc:
+        raise CommandError(str(exc)) from None
     if args.workers > 1:
         if settings.embedded:
             raise CommandError("--workers > 1 needs MONGODB_URL: each worker process would get "
@@ -47,15 +61,38 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         uvicorn.run("api.app:app_from_environment", factory=True, workers=args.workers,
                     host=host, port=port, log_config=None, access_log=False)
         return 0
-    from api.app import create_app
+    from starlette.types import ASGIApp
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    from api.app import create_app
+    from api.dashboard import announce_when_ready, dashboard_link, demo_creator
+
+    app: ASGIApp = create_app(settings)
+    if settings.audience_demo:  # a demo creator exists: hand the developer a signed-in link
+        creator = demo_creator(settings.audience_demo_creators)
+        link = dashboard_link(settings.jwt_secret(), host, port, creator)
+        app = announce_when_ready(app, f"Creator dashboard ({creator}): {link}")
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:
-    ttl = timedelta(hours=args.hours) if args.hours else None
-    print(mint_token(settings.jwt_secret(), args.sub, args.role or ["viewer"], ttl))
+    if not 0 < args.hours <= MAX_TOKEN_HOURS:
+        print(f"audience token: --hours must be above 0 and at most {MAX_TOKEN_HOURS}",
+              file=sys.stderr)
+        return 2
+    roles = args.role or ["viewer"]
+    try:
+        Claims.parse({"sub": args.sub, "roles": roles})  # what the server would refuse
+    except ClaimsError:
+        print(f"audience token: --sub must be 1-{MAX_SUB_LENGTH} printable characters with no "
+              "leading or trailing whitespace", file=sys.stderr)
+        return 2
+    try:
+        secret = settings.jwt_secret()
+    except ConfigurationError as exc:
+        print(f"audience token: {exc}", file=sys.stderr)
+        return 2
+    print(mint_token(secret, args.sub, roles, timedelta(hours=args.hours)))
     return 0
 
 
@@ -148,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="mint a development token")
     token.add_argument("--sub", required=True, help="user id")
     token.add_argument("--role", action="append", choices=[r.value for r in Role])
-    token.add_argument("--hours", type=float, help="expiry (default: none)")
+    token.add_argument("--hours", type=float, default=DEFAULT_TOKEN_TTL.total_seconds() / 3600,
+                       help="hours until the token expires (default %(default)g)")
     token.set_defaults(handler=_token)
     worker = sub.add_parser("worker", help="run the segment computation queue worker")
     worker.add_argument("--once", action="store_true",

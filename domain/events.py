@@ -73,6 +73,14 @@ MAX_INTEREST_LENGTH = 64
 MAX_KIND_LENGTH = 64
 MAX_FUTURE_SKEW = timedelta(minutes=5)  # clocks drift; events from further ahead are refused
 EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+#: the earliest instant any date-time field may name (contract §7)
+EARLIEST_INSTANT = EARLIEST_OCCURRED_AT
+#: how far ahead of now a date-time field may lie; ``occurredAt`` stays within the clock skew
+#: (an event has happened), stricter than the contract's one-year bound
+LATEST_AHEAD: Mapping[str, timedelta] = {
+    "occurred_at": MAX_FUTURE_SKEW,
+    "meeting_date": timedelta(days=2 * 365),  # meetings are booked up to two years ahead
+}
 MAX_BATCH_SIZE = 500
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]+$")
@@ -223,6 +231,26 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+def check_instant(name: str, value: Any, *, now: datetime) -> datetime:
+    """A date-time field, in UTC, within ``EARLIEST_INSTANT`` … now + ``LATEST_AHEAD[name]``.
+
+    The range is checked before converting: year 1 with a positive offset, or 9999 with a
+    negative one, has no UTC value at all (``astimezone`` overflows)."""
+    if not isinstance(value, datetime):
+        raise InvalidEvent(camel(name), "must be an ISO-8601 date-time")
+    ahead = LATEST_AHEAD.get(name, MAX_FUTURE_SKEW)
+    try:
+        instant = _as_utc(value)
+    except (OverflowError, ValueError):
+        raise InvalidEvent(camel(name), "is out of range") from None
+    if instant < EARLIEST_INSTANT:
+        raise InvalidEvent(camel(name), f"must not be before {EARLIEST_INSTANT:%Y-%m-%d}")
+    if instant > _as_utc(now) + ahead:
+        raise InvalidEvent(camel(name), "must not be in the future" if ahead <= MAX_FUTURE_SKEW
+                           else f"must be at most {ahead.days} days ahead")
+    return instant
+
+
 def _check_id(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidEvent(camel(name), "must be a string id")
@@ -248,7 +276,7 @@ def _check_number(name: str, value: Any, low: float, high: float, *, whole: bool
     return int(value) if whole else float(value)
 
 
-def _check_field(name: str, kind: FieldKind, value: Any) -> Any:
+def _check_field(name: str, kind: FieldKind, value: Any, now: datetime) -> Any:
     if value is None:
         raise InvalidEvent(camel(name), "is required")
     match kind:
@@ -282,9 +310,7 @@ def _check_field(name: str, kind: FieldKind, value: Any) -> Any:
             except ValueError:
                 raise InvalidEvent(camel(name), "must be VOICE or VIDEO") from None
         case FieldKind.DATETIME:
-            if not isinstance(value, datetime):
-                raise InvalidEvent(camel(name), "must be an ISO-8601 date-time")
-            return _as_utc(value)
+            return check_instant(name, value, now=now)
         case FieldKind.INTERESTS:
             return normalise_interests(value)
     raise AssertionError(kind)  # pragma: no cover - every kind is matched above
@@ -325,15 +351,12 @@ def parse_event(
     the event carries ``cell`` and never the reported latitude and longitude."""
     spec = EVENT_SPECS[event_type]
     clean_id = _check_id("event_id", event_id)
-    when = _as_utc(occurred_at) if occurred_at is not None else _as_utc(now)
-    if when > _as_utc(now) + MAX_FUTURE_SKEW:
-        raise InvalidEvent("occurredAt", "must not be in the future")
-    if when < EARLIEST_OCCURRED_AT:
-        raise InvalidEvent("occurredAt", "is too far in the past")
+    when = (check_instant("occurred_at", occurred_at, now=now) if occurred_at is not None
+            else _as_utc(now))
     unknown = set(raw_fields) - set(spec.fields)
     if unknown:
         raise InvalidEvent(camel(sorted(unknown)[0]), f"is not a field of {event_type.value}")
-    clean = {name: _check_field(name, kind, raw_fields.get(name))
+    clean = {name: _check_field(name, kind, raw_fields.get(name), now)
              for name, kind in spec.fields.items()}
     if "creator_id" in clean and clean["creator_id"] == clean["viewer_id"]:
         raise InvalidEvent("creatorId", "must differ from viewerId")

@@ -40,8 +40,9 @@ class SegmentQueries:
                       creator_id: strawberry.ID) -> AudienceSegment | None:
         return await r.segment(info, viewer_id, creator_id)
 
-    @strawberry.field(permission_classes=[IsSafetyTeamOrAdmin],
-                      description="A viewer's risk changes, newest first.")
+    # risk is the safety team's alone; admin reads segments, never risk (contract §4)
+    @strawberry.field(permission_classes=[IsSafetyTeam],
+                      description="A viewer's risk changes, newest first (safety team).")
     async def viewer_risk_history(self, info: Info,
                                   viewer_id: strawberry.ID) -> list[ViewerRiskChange]:
         return await r.risk_history(info, viewer_id)

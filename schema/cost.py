@@ -2,8 +2,12 @@
 
 The model follows GitHub's node limit and Shopify's calculated query cost, simplified:
 
-* every field costs 1; introspection meta fields (``__typename``, ``__schema``, ``__type``)
-  cost nothing, because they read the schema, not the store;
+* every field costs 1, introspection included (aliases too: each alias is a selection). An
+  introspection entry point (``__schema``, ``__type``) costs :data:`INTROSPECTION_ENTRY_COST`
+  more, since it stands for a walk over the schema, and lists below it count once (their
+  length is the schema's, not the caller's to choose): the standard introspection query costs
+  about 230, thirty aliased ``__schema`` selections at least 360. Only ``__typename`` is free
+  (clients add it to every selection, and it answers a name already at hand);
 * a field that returns many things multiplies the cost of its sub-selection by how many it may
   return: the ``first`` / ``last`` / ``limit`` argument, else the length of a list argument
   that names the items (``candidates``, ``creatorIds``, ``events``), else the argument's schema
@@ -41,7 +45,9 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeMetaFieldDef,
     Undefined,
     get_named_type,
     get_nullable_type,
@@ -57,8 +63,13 @@ DEFAULT_LIST_SIZE = 10
 SIZE_ARGUMENTS = ("first", "last", "limit")
 #: list arguments whose length is the number of items the field returns
 LIST_ARGUMENTS = ("candidates", "creatorIds", "events")
-#: meta fields that read the schema rather than the store
-_FREE_FIELDS = frozenset({"__typename", "__schema", "__type"})
+#: the one field that costs nothing: it answers a type name already at hand
+_FREE_FIELDS = frozenset({"__typename"})
+#: what an introspection entry point costs on top of its selections
+INTROSPECTION_ENTRY_COST = 10
+#: introspection entry points, valid on the query root only (they are in no type's fields)
+_META_FIELDS: Mapping[str, GraphQLField] = {"__schema": SchemaMetaFieldDef,
+                                            "__type": TypeMetaFieldDef}
 
 
 @dataclass(frozen=True)
@@ -119,14 +130,17 @@ class _Walk:
         name = node.name.value
         if name in _FREE_FIELDS:
             return 0, 1
-        definition = self._field_definition(parent, name)
+        definition = _META_FIELDS.get(name) or self._field_definition(parent, name)
         return_type = definition.type if definition is not None else None
         nullable = get_nullable_type(return_type) if return_type is not None else None
         is_list = nullable is not None and is_list_type(nullable)
         named = get_named_type(return_type) if return_type is not None else None
 
         size = self._size_from_arguments(node, definition)
-        if size is not None:
+        if named is not None and named.name.startswith("__"):
+            # the schema's own lists: as long as the schema, counted once (see module doc)
+            multiplier, sized_here = 1, False
+        elif size is not None:
             multiplier, sized_here = size, True
         elif is_list and named is not None and is_composite_type(named):
             # the edges / nodes of a connection that was sized one level up hold that many
@@ -139,7 +153,8 @@ class _Walk:
             sized_parent=sized_here and not is_list)
         if node.selection_set is None and sized_here:
             child_cost = 1  # a leaf list sized by an argument: one unit per item
-        return 1 + multiplier * child_cost, 1 + child_fields
+        entry = INTROSPECTION_ENTRY_COST if name in _META_FIELDS else 0
+        return 1 + entry + multiplier * child_cost, 1 + child_fields
 
     def _size_from_arguments(self, node: FieldNode, definition: GraphQLField | None
                              ) -> int | None:

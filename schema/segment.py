@@ -10,7 +10,7 @@ from domain.segments.classify import AudienceSegment as DomainSegment
 from domain.segments.passion import PassionSignals as DomainPassion
 from schema.context import Info
 from schema.enums import BudgetTier, Intent, IntentSource, Proximity, RiskLevel
-from schema.permissions import IsSafetyTeamOrAdmin
+from schema.permissions import IsSafetyTeam
 
 
 @strawberry.type(description="Shared interests, visual attraction, loyal following.")
@@ -64,8 +64,9 @@ class AudienceSegment:
         description="Whole km between the centres of the two location cells; null when either "
                     "location is unknown.")
 
-    @strawberry.field(permission_classes=[IsSafetyTeamOrAdmin],
-                      description="Internal risk label (safety team and admin only).")
+    # an admin reads segments for support, never the risk label (contract §4)
+    @strawberry.field(permission_classes=[IsSafetyTeam],
+                      description="Internal risk label (safety team only).")
     def risk(self) -> RiskLevel | None:
         return None if self._own_data else self._segment.risk
 

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from domain.insights.aggregates import CreatorAggregate, transition_delta
+from domain.insights.aggregates import CreatorAggregate, contribution, transition_delta
+from domain.insights.dominance import Top, cell_tops
 from domain.insights.growth import (
     GROWTH_WINDOWS,
     SNAPSHOT_TOLERANCE_DAYS,
@@ -33,12 +34,13 @@ from domain.insights.performance import (
     report,
     window,
 )
-from domain.insights.releases import Family, cells_of, flat, plan_release, rebase
-from domain.insights.view import AudienceView, ReleasedAudience, audience_view
+from domain.insights.releases import Family, cells_of, family_of, flat, plan_release, rebase
+from domain.insights.view import AUDIENCE, AudienceView, ReleasedAudience, audience_view
 from services.segments import SegmentTransition
 from store.aggregates import AggregateRepository
 from store.performance import PerformanceRepository
 from store.releases import ReleaseRepository, StoredRelease
+from store.segments import SegmentRepository
 from store.snapshots import SnapshotRepository
 
 if TYPE_CHECKING:
@@ -61,9 +63,11 @@ def utc_now() -> datetime:
 class InsightsService:
     def __init__(self, aggregates: AggregateRepository, releases: ReleaseRepository,
                  snapshots: SnapshotRepository, performance: PerformanceRepository,
-                 clock: Clock = utc_now,
+                 clock: Clock = utc_now, segments: SegmentRepository | None = None,
                  on_release: tuple[tuple[str, ReleaseListener], ...] = ()) -> None:
         self.aggregates = aggregates
+        #: read once per revenue release, for the dominance rule's largest contributions
+        self.segments = segments
         self.releases = releases
         self.snapshots = snapshots
         self.performance_repo = performance
@@ -103,10 +107,21 @@ class InsightsService:
         """Cut the release ``stored`` allows, if any. A lost compare-and-swap means another
         change was recorded meanwhile, and its writer settles the newer state."""
         plan = plan_release(stored.state)
-        if plan is not None and await self.releases.commit(
-                stored.creator_id, stored.version, plan.state, plan.families, self.clock()) and (
-                plan.families):
-            await self._published(stored.creator_id)
+        if plan is not None:
+            tops = (await self.contributions(stored.creator_id)
+                    if Family.REVENUE in plan.families else None)
+            if await self.releases.commit(stored.creator_id, stored.version, plan.state,
+                                          plan.families, self.clock(), tops) and plan.families:
+                await self._published(stored.creator_id)
+
+    async def contributions(self, creator_id: str) -> dict[str, Top]:
+        """The largest contributions per revenue cell, from the creator's segments now: a
+        revenue release publishes every pending revenue change, so this is what it shows."""
+        if self.segments is None:
+            return {}
+        return cell_tops(
+            ([c for c in contribution(s) if family_of(c) is Family.REVENUE], s.revenue_tokens)
+            for s in await self.segments.of_creator(creator_id))
 
     # --- read side --------------------------------------------------------------------------
     async def released(self, creator_id: str) -> StoredRelease | None:
@@ -126,7 +141,8 @@ class InsightsService:
                 continue
             cells = cells_of(await self.aggregates.get(creator_id))
             if cells:
-                await self.releases.initialise(creator_id, cells, self.clock())
+                await self.releases.initialise(creator_id, cells, self.clock(),
+                                               await self.contributions(creator_id))
                 await self._published(creator_id)
                 written += 1
         return written
@@ -134,7 +150,7 @@ class InsightsService:
     async def audience(self, creator_id: str) -> ReleasedAudience:
         stored = await self.released(creator_id)
         aggregate = stored.aggregate if stored else CreatorAggregate(creator_id=creator_id)
-        return ReleasedAudience(audience_view(aggregate),
+        return ReleasedAudience(audience_view(aggregate, stored.tops if stored else None),
                                 stored.released_at[Family.COUNTS] if stored else None,
                                 stored.released_at[Family.REVENUE] if stored else None)
 
@@ -159,7 +175,9 @@ class InsightsService:
         baseline = sum(totals.values(), start=PerformanceTotals())
         return report(kind, value, days, today, totals[value], baseline,
                       audience_withheld=view.withheld_reason,
-                      segment_shown=view.cell(kind, value) is not None)
+                      segment_shown=view.cell(kind, value) is not None,
+                      revenue_shown=kind.value not in view.dominated,
+                      baseline_revenue_shown=AUDIENCE not in view.dominated)
 
     # --- rebuild and the daily job ------------------------------------------------------------
     async def pause_releases(self) -> None:

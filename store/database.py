@@ -109,6 +109,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("segment", ASCENDING), ("popularity", DESCENDING)]),
         IndexModel([("popularity", DESCENDING)]),
     ],
+    # the per-caller registration cap counts a caller's queries
+    Collections.PERSISTED_QUERIES: [IndexModel([("owner", ASCENDING)])],
 }
 
 

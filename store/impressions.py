@@ -18,13 +18,13 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.discovery.impressions import (
     PERFORMANCE_KINDS,
     Impression,
-    performance_day,
+    counting_day,
     performance_id,
 )
 from store.database import Collections, Store, utc
@@ -59,10 +59,16 @@ def _perf_keys(creator_id: str, labels: Mapping[str, str], day: str
               "day": day}) for kind in PERFORMANCE_KINDS]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class ImpressionRepository:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime] = _utc_now) -> None:
         self._impressions = store.collection(Collections.IMPRESSIONS)
         self._performance = store.collection(Collections.SEGMENT_PERFORMANCE)
+        #: when a write happens: its counts go to that UTC day (frozen days)
+        self._clock = clock
 
     async def record(self, batch: Sequence[Impression]) -> None:
         """Write a batch: one upsert per pair, one ``$inc`` per performance document."""
@@ -70,13 +76,13 @@ class ImpressionRepository:
         per_pair: Counter[tuple[str, str]] = Counter()
         per_doc: Counter[str] = Counter()
         doc_fields: dict[str, dict[str, Any]] = {}
+        day = counting_day(self._clock())
         for imp in batch:
             key = (imp.viewer_id, imp.creator_id)
             per_pair[key] += 1
             if key not in latest or latest[key].at <= imp.at:
                 latest[key] = imp
-            for doc_id, fields in _perf_keys(imp.creator_id, imp.labels,
-                                             performance_day(imp.at)):
+            for doc_id, fields in _perf_keys(imp.creator_id, imp.labels, day):
                 per_doc[doc_id] += 1
                 doc_fields[doc_id] = fields
         def pair_write(imp: Impression, n: int) -> Callable[[], Awaitable[Any]]:
@@ -128,14 +134,14 @@ class ImpressionRepository:
 
     async def add_outcome(self, imp: StoredImpression, *, event_id: str, interactions: int,
                           conversions: int, revenue_tokens: int) -> None:
-        """Count event ``event_id``'s outcome on the documents of the impression's labels and
-        day, at most once each (see the module doc)."""
+        """Count event ``event_id``'s outcome on the documents of the impression's labels,
+        on the day of writing, at most once each (see the module doc)."""
         inc = {k: v for k, v in (("interactions", interactions), ("conversions", conversions),
                                  ("revenue_tokens", revenue_tokens)) if v}
         if not inc:
             return
         for doc_id, fields in _perf_keys(imp.creator_id, imp.labels,
-                                         performance_day(imp.last_impressed_at)):
+                                         counting_day(self._clock())):
             zeros = {c: 0 for c in _COUNTERS if c not in inc}
             await apply_once(self._performance, doc_id, event_id,
                              {"$inc": inc, "$setOnInsert": {**fields, **zeros}})

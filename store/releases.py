@@ -24,6 +24,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from domain.insights.aggregates import CreatorAggregate
+from domain.insights.dominance import Top, tops_from_doc, tops_to_doc
 from domain.insights.releases import Cells, Family, ReleaseState, flat, nested
 from store.aggregates import aggregate_from_doc
 from store.database import Collections, Store, utc
@@ -42,6 +43,8 @@ class StoredRelease:
     state: ReleaseState
     version: int
     released_at: Mapping[Family, datetime | None]
+    #: the largest contributions per revenue cell at the last revenue release (dominance rule)
+    tops: Mapping[str, Top] | None = None
 
     @property
     def aggregate(self) -> CreatorAggregate:
@@ -57,7 +60,8 @@ def release_from_doc(d: Mapping[str, Any]) -> StoredRelease:
                            pending={k: flat(v) for k, v in (d.get("pending") or {}).items()},
                            carry=flat(d.get("carry") or {})),
         version=int(d.get("version", 0)),
-        released_at={f: utc(when.get(f.value)) for f in Family})
+        released_at={f: utc(when.get(f.value)) for f in Family},
+        tops=tops_from_doc(d.get("dominance")))
 
 
 class ReleaseRepository:
@@ -105,27 +109,32 @@ class ReleaseRepository:
         return dropped
 
     async def commit(self, creator_id: str, version: int, state: ReleaseState,
-                     families: tuple[Family, ...], now: datetime) -> bool:
-        """Store ``state`` if nothing was recorded since ``version`` was read."""
+                     families: tuple[Family, ...], now: datetime,
+                     tops: Mapping[str, Top] | None = None) -> bool:
+        """Store ``state`` if nothing was recorded since ``version`` was read; ``tops`` with a
+        revenue release (the dominance rule's input, kept until the next one)."""
         update: dict[str, Any] = {"$set": {
             "published": nested(state.published), "carry": nested(state.carry),
             "pending": {k: nested(v) for k, v in state.pending.items()},
             **{f"released_at.{f.value}": now for f in families}}}
+        if tops is not None:
+            update["$set"]["dominance"] = tops_to_doc(tops)
         if families:
             update["$inc"] = {f"epoch.{f.value}": 1 for f in families}
         result = await self._releases.update_one({"_id": creator_id, "version": version},
                                                  update)
         return bool(result.matched_count)
 
-    async def initialise(self, creator_id: str, published: Cells, now: datetime
-                         ) -> StoredRelease:
+    async def initialise(self, creator_id: str, published: Cells, now: datetime,
+                         tops: Mapping[str, Top] | None = None) -> StoredRelease:
         """First release of an audience that predates release tracking (no-op if tracked)."""
         try:
             await self._releases.update_one(
                 {"_id": creator_id},
                 {"$setOnInsert": {"version": 0, "published": nested(published), "pending": {},
                                   "carry": {}, "released_at": {f.value: now for f in Family},
-                                  "epoch": {f.value: 1 for f in Family}}},
+                                  "epoch": {f.value: 1 for f in Family},
+                                  "dominance": tops_to_doc(tops or {})}},
                 upsert=True)
         except DuplicateKeyError:
             pass  # created concurrently: theirs stands

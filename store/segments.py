@@ -117,6 +117,12 @@ class SegmentRepository:
         self._segments = store.collection(Collections.SEGMENTS)
         self._dead = DeadLetterRepository(store)
 
+    async def of_creator(self, creator_id: str) -> list[AudienceSegment]:
+        """Every segment of one creator's audience (a revenue release reads them once, for
+        the dominance rule's largest contributions)."""
+        return [segment_from_doc(d) async for d in
+                self._segments.find({"creator_id": creator_id}, {"outbox": 0})]
+
     async def get_versioned(self, keys: Sequence[PairKey]) -> dict[PairKey, StoredSegment]:
         """The stored segments of ``keys`` (absent pairs left out) with their versions."""
         ids = list({pair_id(v, c) for v, c in keys})

@@ -10,10 +10,12 @@ Every refusal is a GraphQL error with its own ``extensions.code``:
 | several operations, no ``operationName`` (:class:`OneOperationGuard`) | before validation | |
 | | | ``BAD_REQUEST`` |
 | persisted queries (:mod:`api.persisted_queries`) | before parsing | |
-| | | ``PERSISTED_QUERY_NOT_FOUND``, ``BAD_USER_INPUT`` |
+| | | ``PERSISTED_QUERY_NOT_FOUND``, ``PERSISTED_QUERY_LIMIT_EXCEEDED``, |
+| | | ``BAD_USER_INPUT`` |
 | tokens (strawberry ``MaxTokensLimiter``) | parsing | ``TOO_MANY_TOKENS`` |
 | nesting the parser cannot follow | parsing | ``QUERY_TOO_DEEP`` |
 | cost (:mod:`schema.cost`), fragment expansion | before validation | ``MAX_COST_EXCEEDED`` |
+| cost without a token (introspection only) | before validation | ``UNAUTHENTICATED`` |
 | rate (:class:`CostRateLimiter`) | before validation | ``RATE_LIMITED`` (429) |
 | depth (strawberry ``QueryDepthLimiter``) | validation | ``QUERY_TOO_DEEP`` |
 | aliases (strawberry ``MaxAliasesLimiter``) | validation | ``TOO_MANY_ALIASES`` |

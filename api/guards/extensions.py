@@ -41,6 +41,7 @@ from api.guards.codes import (
 from api.guards.rate import client_host, rate_key
 from api.guards.state import GuardState
 from schema.cost import query_cost
+from schema.errors import UNAUTHENTICATED
 
 
 class _CodingContext:
@@ -154,6 +155,16 @@ class CostGuard(SchemaExtension):
                 f"The operation expands to {measured.fields} fields through its fragments; "
                 f"at most {MAX_EXPANDED_FIELDS} are allowed.",
                 extensions={"code": MAX_COST_EXCEEDED, "maxFields": MAX_EXPANDED_FIELDS})
+        if (getattr(ctx.context, "principal", None) is None
+                and measured.cost > self.guards.anonymous_max_cost):
+            # refused here, before validation and execution: an anonymous caller never makes
+            # the server walk the schema more than once per request
+            return GraphQLError(
+                f"Without a token an operation may cost at most "
+                f"{self.guards.anonymous_max_cost} (this one costs {measured.cost}). Send "
+                "Authorization: Bearer <token>, or read the schema from /schema.graphql.",
+                extensions={"code": UNAUTHENTICATED, "cost": measured.cost,
+                            "maximumCost": self.guards.anonymous_max_cost})
         limit = self.guards.cost_limit
         if limit is not None and measured.cost > limit:
             return GraphQLError(

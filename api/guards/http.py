@@ -198,9 +198,11 @@ class GuardedView:
                              request_data: GraphQLRequestData) -> ExecutionResult:
         guards: GuardState = self.runtime.guards
         repository = PersistedQueryRepository(self.runtime.require_services().store)
+        principal = getattr(context, "principal", None)
         try:
-            persisted = await guards.persisted.resolve(repository, request_data.query,
-                                                       request_data.extensions)
+            persisted = await guards.persisted.resolve(
+                repository, request_data.query, request_data.extensions,
+                caller=principal.sub if principal is not None else None)
         except PersistedQueryError as exc:
             key = rate_key(getattr(context, "principal", None), client_host(request))
             return ExecutionResult(data=None, errors=[exc.as_graphql_error()],

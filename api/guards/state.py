@@ -38,6 +38,8 @@ class GuardState:
     max_tokens: int | None
     max_cost: int | None
     introspection: bool
+    #: the cost an operation without a token may request (contract §2: introspection only)
+    anonymous_max_cost: int
     limiter: CostRateLimiter | None
     persisted: PersistedQueries = dataclasses.field(default_factory=PersistedQueries)
     max_body_bytes: int = MAX_BODY_BYTES
@@ -55,7 +57,10 @@ class GuardState:
                    max_tokens=_limit(settings.audience_max_tokens),
                    max_cost=_limit(settings.audience_max_cost),
                    introspection=settings.audience_introspection,
-                   limiter=CostRateLimiter(per_minute, clock=clock) if per_minute else None)
+                   anonymous_max_cost=settings.audience_anonymous_max_cost,
+                   limiter=CostRateLimiter(per_minute, clock=clock) if per_minute else None,
+                   persisted=PersistedQueries(
+                       per_caller=settings.audience_persisted_queries_per_caller))
 
     @property
     def cost_limit(self) -> int | None:
@@ -79,8 +84,9 @@ class GuardState:
     def key_for_headers(self, headers: Mapping[str, str], client_host: str | None) -> str:
         """The rate key of a request that never reached the resolver context."""
         try:
-            principal: Principal | None = principal_from_header(headers.get("authorization"),
-                                                                self.settings.jwt_secret())
+            principal: Principal | None = principal_from_header(
+                headers.get("authorization"), self.settings.jwt_secret(),
+                require_exp=self.settings.require_token_expiry)
         except AuthenticationError:
             principal = None
         return rate_key(principal, client_host)

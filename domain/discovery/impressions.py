@@ -9,8 +9,11 @@
   latest impression of that creator to that viewer counts: every interaction adds to
   ``interactions``, every transaction adds its tokens to ``revenue_tokens``, and the first of
   either after an impression adds one ``conversion`` (one conversion per impression at most; a
-  later impression opens a new one). They are counted on the impression's day and labels, so a
-  day's conversions never exceed its impressions.
+  later impression opens a new one). They are counted under the impression's labels.
+- **Every count goes to the UTC day it is written on** (:func:`counting_day`), never to an
+  earlier one: a conversion today of yesterday's impression counts today. So a day that has
+  ended receives no more writes, and ``segmentPerformance``, which shows whole ended days only,
+  shows for a day the same figures on every later query (contract §7, frozen days).
 - BLOCKED viewers are never counted: neither their impressions nor their conversions.
 """
 
@@ -54,6 +57,13 @@ def performance_id(creator_id: str, kind: str, value: str, day: str) -> str:
 
 def performance_day(at: datetime) -> str:
     return day_key(at)
+
+
+def counting_day(written_at: datetime) -> str:
+    """The day a count written at ``written_at`` belongs to: that day, whatever the time of
+    the impression or event it counts (a backdated ``occurredAt`` included), so no count ever
+    lands on a day that has already been shown."""
+    return performance_day(written_at)
 
 
 def outcome_of(event: Event) -> Outcome | None:

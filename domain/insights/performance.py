@@ -81,14 +81,15 @@ def _rate(part: int | None, whole: int | None) -> float | None:
     return round(part / whole * 100, 1)
 
 
-def figures(shown: PerformanceTotals | None, revenue: int) -> Figures:
+def figures(shown: PerformanceTotals | None, revenue: int | None) -> Figures:
+    """``revenue`` ``None``: the dominance rule hides revenue per conversion."""
     if shown is None:
         return Figures()
     imp = coarse_count(shown.impressions) if shown.impressions else None
     inter = coarse_count(shown.interactions) if shown.interactions else None
     conv = coarse_count(shown.conversions) if shown.conversions else None
     return Figures(imp, inter, conv, _rate(inter, imp), _rate(conv, imp),
-                   significant(revenue / conv) if conv else None)
+                   significant(revenue / conv) if conv and revenue is not None else None)
 
 
 def _floor(part: PerformanceTotals, whole: PerformanceTotals) -> PerformanceTotals:
@@ -143,8 +144,11 @@ SEGMENT_HIDDEN = ("This segment is not shown on its own in your audience (it hol
 
 def report(kind: SegmentKind, value: str, days: int, today: date, segment: PerformanceTotals,
            baseline: PerformanceTotals, *, audience_withheld: str | None,
-           segment_shown: bool) -> SegmentPerformance:
-    """Apply the floor and derive rates; ``segment_shown``: the value is shown on its own."""
+           segment_shown: bool, revenue_shown: bool = True,
+           baseline_revenue_shown: bool = True) -> SegmentPerformance:
+    """Apply the floor and derive rates; ``segment_shown``: the value is shown on its own;
+    ``revenue_shown`` / ``baseline_revenue_shown``: the dominance rule lets the kind's (the
+    audience's) revenue figures be shown (``domain.insights.dominance``)."""
     span = window(today, days)
     reason = audience_withheld or (None if segment_shown else SEGMENT_HIDDEN)
     if reason is not None:
@@ -152,5 +156,7 @@ def report(kind: SegmentKind, value: str, days: int, today: date, segment: Perfo
                                   span[-1], reason, Figures(), Figures())
     shown = _floor(segment, baseline)
     return SegmentPerformance(kind, value, label(kind, value).name, days, span[0], span[-1],
-                              None, figures(shown, segment.revenue_tokens),
-                              figures(_alone(baseline), baseline.revenue_tokens))
+                              None,
+                              figures(shown, segment.revenue_tokens if revenue_shown else None),
+                              figures(_alone(baseline), baseline.revenue_tokens
+                                      if baseline_revenue_shown else None))

@@ -15,7 +15,10 @@ Which partitions govern which figure:
 * paying audience: a yes/no split of the whole audience (both sides ≥ the floor);
 * passion signals: a yes/no split each;
 * combined segments (budget × intent × proximity): the viewers' and payers' partitions over all
-  36 cells, exactly like a single kind.
+  36 cells, exactly like a single kind;
+* every revenue figure also passes the dominance rule (``domain.insights.dominance``): when one
+  shown cell of a breakdown is dominated by one or two payers, no revenue figure of that
+  breakdown is shown; the audience's average revenue passes it on the whole audience.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.insights.aggregates import CreatorAggregate
+from domain.insights.dominance import Top, breakdown_passes, merge_tops
 from domain.insights.labels import (
     LABELS,
     OTHER_KEY,
@@ -107,6 +111,9 @@ class AudienceView:
     breakdown: Mapping[str, tuple[ShownCell, ...]] = field(default_factory=dict)
     passion: tuple[ShownCell, ...] = ()
     segments: tuple[ShownSegment, ...] = ()
+    #: breakdowns (kinds, ``combo``) and ``audience`` whose revenue figures the dominance rule
+    #: hides; every other revenue figure derived from them (revenuePerConversion) follows
+    dominated: frozenset[str] = frozenset()
 
     @property
     def withheld(self) -> bool:
@@ -161,16 +168,50 @@ def _name(kind: str, key: str) -> tuple[str, str]:
     return info.name, info.trait
 
 
+def revenue_cell(kind: str, key: str) -> str:
+    """The aggregate's revenue cell of a tier (as ``domain.insights.aggregates`` names it)."""
+    return f"{kind}_revenue.{key}"
+
+
+#: the whole audience's revenue cell, and its name among ``AudienceView.dominated``
+AUDIENCE_REVENUE_CELL = "revenue_tokens"
+AUDIENCE = "audience"
+
+
+def _group_top(kind: str, keys_: tuple[str, ...], revenue: Mapping[str, int],
+               tops: Mapping[str, Top]) -> Top | None:
+    parts = []
+    for key in keys_:
+        if int(revenue.get(key, 0)) <= 0:
+            continue
+        top = tops.get(revenue_cell(kind, key))
+        if top is None:
+            return None  # revenue with unknown contributors: not proven safe
+        parts.append(top)
+    return merge_tops(parts)
+
+
+def _passes(kind: str, counts: Mapping[str, int], revenue: Mapping[str, int],
+            order: tuple[str, ...], tops: Mapping[str, Top]) -> bool:
+    """Complementary suppression: one dominated group hides every revenue figure of the
+    kind."""
+    return breakdown_passes(
+        (sum(int(revenue.get(k, 0)) for k in group.keys),
+         _group_top(kind, group.keys, revenue, tops))
+        for group in partition(counts, order).groups)
+
+
 def _rows(kind: str, counts: Mapping[str, int], paying: Mapping[str, int],
           revenue: Mapping[str, int], order: tuple[str, ...], total: int,
-          audience_revenue: int) -> tuple[ShownCell, ...]:
+          audience_revenue: int, revenue_shown: bool) -> tuple[ShownCell, ...]:
     viewers = partition(counts, order)
     payers = partition(paying, order)
     shown_total = coarse_count(total)
     rows = []
     for group in viewers.groups:
         key = OTHER_KEY if group.merged else group.keys[0]
-        avg, share = _revenue(group, payers, revenue, audience_revenue)
+        avg, share = (_revenue(group, payers, revenue, audience_revenue) if revenue_shown
+                      else (None, None))
         name, trait = _name(kind, key)
         rows.append(ShownCell(kind=kind, key=key, members=group.keys, name=name, trait=trait,
                               count=group.shown_count,
@@ -179,18 +220,29 @@ def _rows(kind: str, counts: Mapping[str, int], paying: Mapping[str, int],
     return tuple(rows)
 
 
-def audience_view(aggregate: CreatorAggregate) -> AudienceView:
-    """Everything a creator may see of ``aggregate`` (a *released* aggregate)."""
+def audience_view(aggregate: CreatorAggregate,
+                  tops: Mapping[str, Top] | None = None) -> AudienceView:
+    """Everything a creator may see of ``aggregate`` (a *released* aggregate); ``tops`` are
+    the largest contributions per revenue cell released with it (none known: no revenue
+    figure is shown)."""
+    tops = tops or {}
     total = aggregate.total
     if not enough(total):
         return AudienceView(aggregate.creator_id, WITHHELD_REASON)
     shown_total = coarse_count(total)
     audience_revenue = aggregate.revenue_tokens
+    dominated = {kind.value for kind in SegmentKind
+                 if not _passes(kind, aggregate.counts.get(kind, {}),
+                                aggregate.revenue.get(kind, {}), keys(kind), tops)}
+    if not _passes(COMBO_KIND, aggregate.combos, aggregate.combo_revenue, COMBO_KEYS, tops):
+        dominated.add(COMBO_KIND)
+    if not breakdown_passes([(audience_revenue, tops.get(AUDIENCE_REVENUE_CELL))]):
+        dominated.add(AUDIENCE)
     breakdown = {
         kind.value: _rows(kind, aggregate.counts.get(kind, {}),
                           aggregate.paying_counts.get(kind, {}),
                           aggregate.revenue.get(kind, {}), keys(kind), total,
-                          audience_revenue)
+                          audience_revenue, kind.value not in dominated)
         for kind in SegmentKind
     }
     paying = split(aggregate.paying, total)
@@ -206,7 +258,8 @@ def audience_view(aggregate: CreatorAggregate) -> AudienceView:
                 average_revenue=None, revenue_share=None))
     passion.sort(key=lambda c: -c.count)
     combo_rows = _rows(COMBO_KIND, aggregate.combos, aggregate.combo_paying,
-                          aggregate.combo_revenue, COMBO_KEYS, total, audience_revenue)
+                          aggregate.combo_revenue, COMBO_KEYS, total, audience_revenue,
+                          COMBO_KIND not in dominated)
     segments: list[ShownSegment] = []
     for row in (r for r in combo_rows if r.key != OTHER_KEY):
         budget, intent, proximity = row.key.split("|")
@@ -220,9 +273,10 @@ def audience_view(aggregate: CreatorAggregate) -> AudienceView:
         paying=coarse_count(paying) if paying is not None else None,
         paying_percentage=(coarse_percentage(coarse_count(paying), shown_total)
                            if paying is not None else None),
-        average_revenue=(significant(audience_revenue / shown_total) if audience_revenue > 0
-                         else None),
-        breakdown=breakdown, passion=tuple(passion), segments=tuple(segments))
+        average_revenue=(significant(audience_revenue / shown_total)
+                         if audience_revenue > 0 and AUDIENCE not in dominated else None),
+        breakdown=breakdown, passion=tuple(passion), segments=tuple(segments),
+        dominated=frozenset(dominated))
 
 
 @dataclass(frozen=True)

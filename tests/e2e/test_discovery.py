@@ -457,7 +457,7 @@ async def test_conversions_within_the_window_and_not_after(api, services):
                                                            now - timedelta(days=6)}})
     await impressions.update_one({"_id": "late|c"}, {"$set": {"last_impressed_at":
                                                               now - timedelta(days=8)}})
-    day_v = (now - timedelta(days=6)).strftime("%Y%m%d")
+    today = now.strftime("%Y%m%d")
 
     await send(api, "chatCompleted", viewerId="v", creatorId="c")
     await send(api, "chatCompleted", viewerId="v", creatorId="c")
@@ -468,14 +468,14 @@ async def test_conversions_within_the_window_and_not_after(api, services):
                occurredAt=ago(days=1))  # before its impression
 
     docs = await services.discovery.impressions.repository.performance(["c"])
-    converted = {d["_id"]: d for d in docs if d["day"] == day_v}
-    assert set(converted) == {f"c|budget|LOW|{day_v}", f"c|intent|CHAT|{day_v}",
-                              f"c|proximity|LOCAL|{day_v}"}
-    for doc in converted.values():
-        assert (doc["interactions"], doc["conversions"], doc["revenue_tokens"]) == (2, 1, 700)
-    today = [d for d in docs if d["day"] != day_v]
-    assert all((d["interactions"], d["conversions"]) == (0, 0) for d in today)
-    assert {d["impressions"] for d in today} == {3}  # all three were served today
+    # every count goes to the day it is written (frozen days): v's outcomes count today,
+    # not on its impression's day six days back
+    assert {d["day"] for d in docs} == {today}
+    assert {d["_id"] for d in docs} == {f"c|budget|LOW|{today}", f"c|intent|CHAT|{today}",
+                                        f"c|proximity|LOCAL|{today}"}
+    for doc in docs:
+        assert (doc["impressions"], doc["interactions"], doc["conversions"],
+                doc["revenue_tokens"]) == (3, 2, 1, 700)
 
 
 async def test_a_new_impression_opens_a_new_conversion(api, services):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import jwt
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
-from tests.conftest import codes, token
+from tests.conftest import SECRET, codes, token
 
 ROLES = ("service", "admin", "safety_team", "creator", "viewer")
 #: scalars schemathesis generates itself (GraphQL's, and its extra ones)
@@ -56,11 +57,30 @@ async def operations(fuzz_api) -> list[tuple[str, Any]]:
 async def test_generated_operations_never_fail_on_the_server(fuzz_api, operations, data):
     label, strategy = data.draw(st.sampled_from(operations), label="operation")
     case = data.draw(strategy, label=label)
-    roles = data.draw(st.sampled_from([ROLES, ("viewer",), ()]), label="roles")
-    response = await fuzz_api.http.post(
-        "/graphql", json={"query": case.body},
-        headers={"Authorization": f"Bearer {token('fuzzer', *roles)}"})
+    roles = data.draw(st.sampled_from([ROLES, ("viewer",), (), None]), label="roles")
+    # None: no token at all, the anonymous path (cost-capped introspection only)
+    headers = {} if roles is None else {"Authorization": f"Bearer {token('fuzzer', *roles)}"}
+    response = await fuzz_api.http.post("/graphql", json={"query": case.body}, headers=headers)
     assert response.status_code < 500, (case.body, response.text)
     body = response.json()
     assert all(codes(body)), (case.body, body)
     assert "INTERNAL_SERVER_ERROR" not in codes(body), (case.body, body)
+    if roles is None:  # nothing but introspection runs without a token
+        assert not any(value is not None for value in (body.get("data") or {}).values()), body
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(claims=st.fixed_dictionaries({}, optional={
+    "sub": st.one_of(st.text(max_size=12), st.integers(), st.none(), st.lists(st.text())),
+    "roles": st.one_of(st.lists(st.sampled_from([*ROLES, "root", ""])), st.text(max_size=8),
+                       st.lists(st.lists(st.sampled_from(ROLES), max_size=2), max_size=2)),
+    "exp": st.one_of(st.integers(min_value=-(2**40), max_value=2**40), st.text(max_size=4)),
+}))
+async def test_any_signed_claims_never_fail_on_the_server(fuzz_api, claims):
+    signed = jwt.encode(claims, SECRET, algorithm="HS256")
+    response = await fuzz_api.http.post("/graphql", json={"query": "{ me { userId roles } }"},
+                                        headers={"Authorization": f"Bearer {signed}"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert codes(body) in ([], ["UNAUTHENTICATED"]), (claims, body)

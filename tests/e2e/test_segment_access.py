@@ -24,7 +24,7 @@ async def pair(api):
 async def test_own_segment_fields_by_role(api, pair, role, field):
     body = await api.post(f'{{ mySegment(creatorId: "{C}") {{ {field} }} }}', sub=V,
                           roles=(role,))
-    if field == "risk" and role not in ("safety_team", "admin"):
+    if field == "risk" and role != "safety_team":  # admin included (contract §4)
         assert codes(body) == ["FORBIDDEN"]
         assert body["data"]["mySegment"]["risk"] is None
     else:
@@ -37,7 +37,10 @@ async def test_own_segment_fields_by_role(api, pair, role, field):
 async def test_individual_segment_lookup_by_role(api, pair, role, field):
     body = await api.post(f'{{ segment(viewerId: "{V}", creatorId: "{C}") {{ {field} }} }}',
                           sub="staff", roles=(role,))
-    if role in ("safety_team", "admin"):
+    if role == "admin" and field == "risk":  # admin reads segments, never risk (contract §4)
+        assert codes(body) == ["FORBIDDEN"]
+        assert body["data"]["segment"] == {"risk": None}
+    elif role in ("safety_team", "admin"):
         assert not body.get("errors"), body
         assert body["data"]["segment"] is not None
     else:  # a creator (or anyone else) never reads an individual's labels

@@ -57,7 +57,9 @@ def test_revenue_is_shown_only_where_payers_reach_the_floor():
     view = audience_view(aggregate(
         budget={"LOW": 20, "MID": 20, "HIGH": 20}, paying=35,
         paying_counts={"LOW": 5, "MID": 15, "HIGH": 20},
-        revenue={"LOW": 500, "MID": 30_000, "HIGH": 200_000}))
+        revenue={"LOW": 500, "MID": 30_000, "HIGH": 200_000}),
+        {"budget_revenue.LOW": (100, 100), "budget_revenue.MID": (2_000, 2_000),
+         "budget_revenue.HIGH": (10_000, 10_000)})  # nobody dominates (dominance rule)
     rows = {c.key: c for c in view.breakdown["budget"]}
     # LOW's 5 payers would point at themselves: LOW merges with the smallest other payer group
     assert rows["LOW"].average_revenue is None and rows["MID"].average_revenue is None
