@@ -87,6 +87,10 @@ class Store:
                 if info["name"] not in keep and dict(info["key"]) != shard_key:
                     await self.collection(name).drop_index(info["name"])
 
+    async def admin_command(self, command: dict[str, Any]) -> Any:
+        """One command on the admin database (sharding a collection through the router)."""
+        return await self.client.admin.command(command)
+
     async def ping(self) -> bool:
         """True when the store answers a round trip."""
         try:

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from store.database import Collections
+from store.database import Collections, Store
 
 HASHED = "hashed"
 ShardKey = tuple[tuple[str, int | str], ...]
@@ -119,8 +120,8 @@ SHARDS: Mapping[str, Placement] = {
         (_ix(("viewer_id", ASCENDING), ("at", DESCENDING)),)),
     Collections.CREATOR_AGGREGATES: Placement(
         ((("_id", HASHED),)),
-        "read and written by creator id; a hot creator's writes are spread over counter "
-        "shards (see store/aggregates.py)",
+        "read and written by creator id (a creator with a huge audience makes its document "
+        "a hot spot: see README, known limits)",
         (),
         {"AggregateRepository.forget_stale": "daily run: marks of writers that died",
          "CreatorIndexRepository.indexed_creators": "rebuild of the creator index: pages "
@@ -197,3 +198,69 @@ def indexes(collection: str) -> list[IndexModel]:
         if key not in declared:
             out.append(IndexModel(key))
     return out + list(placement.indexes)
+
+
+def shard_commands(db_name: str) -> list[dict[str, object]]:
+    """The admin commands that shard ``db_name`` as the table says: enable sharding, then one
+    ``shardCollection`` per sharded collection (unsharded ones stay on the primary shard)."""
+    commands: list[dict[str, object]] = [{"enableSharding": db_name}]
+    for name, placement in SHARDS.items():
+        if placement.key:
+            commands.append({"shardCollection": f"{db_name}.{name}",
+                             "key": dict(placement.key)})
+    return commands
+
+
+async def shard_collections(store: Store, db_name: str) -> list[str]:
+    """Create every index (``ensure_indexes``), then shard every collection the table shards,
+    through the router ``store`` is connected to; returns the collections sharded. Safe to
+    run again: a collection already sharded on the same key is left as it is."""
+    from pymongo.errors import OperationFailure
+
+    await store.ensure_indexes()
+    done = []
+    for command in shard_commands(db_name):
+        try:
+            await store.admin_command(command)
+        except OperationFailure as exc:
+            if "already" not in str(exc):  # enabled / sharded by an earlier run
+                raise
+        if "shardCollection" in command:
+            done.append(str(command["shardCollection"]))
+    return done
+
+
+async def initiate_cluster(config: str, shards: list[str], router: Store) -> None:
+    """Start a fresh cluster's replica sets and add its shards to ``router`` (the sharded
+    compose profile): ``config`` and each of ``shards`` is ``"<replica set>/<host:port>"``, a
+    one-member set each. Safe to run again (an initiated set or a known shard is left)."""
+    from pymongo.errors import OperationFailure
+
+    for spec, configsvr in [(config, True)] + [(s, False) for s in shards]:
+        name, host = spec.split("/", 1)
+        member = Store.open(f"mongodb://{host}/?directConnection=true", "admin")
+        try:
+            await member.admin_command({"replSetInitiate": {
+                "_id": name, "configsvr": configsvr, "members": [{"_id": 0, "host": host}]}})
+        except OperationFailure as exc:
+            if "already initialized" not in str(exc):
+                raise
+        finally:
+            member.close()
+    for spec in shards:
+        await _retry(lambda spec=spec: router.admin_command({"addShard": spec}))
+
+
+async def _retry(call: Any, attempts: int = 30) -> Any:
+    """Retry while a just-initiated replica set elects its primary (a few seconds)."""
+    import asyncio
+
+    from pymongo.errors import PyMongoError
+
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except PyMongoError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1)

@@ -16,8 +16,7 @@ from domain.queue import QueuePolicy, daily_lock_id
 from services.container import Services
 from services.daily import DailyRun
 from services.worker import QueueWorker
-from store.database import Collections, Store
-from store.shards import SHARDS
+from store.database import Store
 from tests.queue_support import Clock, record
 
 FANS = [f"fan-{n:02d}" for n in range(7)]
@@ -68,8 +67,3 @@ async def test_the_daily_run_resumes_from_the_last_page_its_lock_records(service
     assert result is not None and result.pairs == 2  # fan-05 and fan-06 only
 
 
-def test_every_collection_has_a_declared_placement():
-    names = {v for k, v in vars(Collections).items() if not k.startswith("_")}
-    assert names == set(SHARDS)
-    for name, placement in SHARDS.items():
-        assert placement.why, name
