@@ -118,6 +118,28 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _shard(settings: Settings, args: argparse.Namespace) -> int:
+    from store.database import Store
+    from store.shards import initiate_cluster, shard_collections
+
+    if settings.embedded:
+        print("shard needs MONGODB_URL pointing at a mongos router", file=sys.stderr)
+        return 2
+
+    async def run() -> list[str]:
+        store = Store.open(settings.mongodb_url, settings.mongodb_db)
+        try:
+            if args.config_server:
+                await initiate_cluster(args.config_server, args.shard or [], store)
+            return await shard_collections(store, settings.mongodb_db)
+        finally:
+            store.close()
+
+    sharded = asyncio.run(run())
+    print(f"indexes created; {len(sharded)} collections sharded: {', '.join(sharded)}")
+    return 0
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
 
@@ -198,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=_worker)
     rebuild = sub.add_parser("rebuild", help="recompute everything from the event ledger")
     rebuild.set_defaults(handler=_rebuild)
+    shard = sub.add_parser("shard", help="create the indexes and shard every collection as "
+                                         "store/shards.py declares (MONGODB_URL: a mongos)")
+    shard.add_argument("--config-server", metavar="SET/HOST:PORT",
+                       help="a fresh cluster: initiate this config server replica set first")
+    shard.add_argument("--shard", action="append", metavar="SET/HOST:PORT",
+                       help="with --config-server: a shard to initiate and add (repeat)")
+    shard.set_defaults(handler=_shard)
     return parser
 
 

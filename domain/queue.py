@@ -68,6 +68,9 @@ class Job:
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
     last_error: str | None = None
+    #: a fan-out job's resume point: the last viewer (creator job) or creator (viewer job)
+    #: whose pair it recomputed, so a retried or taken-over job goes on from there
+    progress: str | None = None
 
 
 class DeadLetterSource(StrEnum):

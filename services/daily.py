@@ -91,17 +91,21 @@ class DailyRun:
 
     async def _steps(self, lock_id: str, day: date, now: datetime) -> DailyResult:
         services = self.services
-        keys = list(await services.rollups.all_pairs())
-        for start in range(0, len(keys), DAILY_CHUNK):
-            await services.segments.recompute_many(keys[start:start + DAILY_CHUNK], now)
-            await self._renew(lock_id)
+        # Page by page from where an earlier attempt of the day stopped (the lock records the
+        # last pair done): memory holds one page whatever the number of pairs.
+        recomputed = 0
+        async for last, keys in services.rollups.pair_pages(
+                after=await services.locks.progress(lock_id), size=DAILY_CHUNK):
+            await services.segments.recompute_many(keys, now)
+            recomputed += len(keys)
+            await self._renew(lock_id, progress=last)
         snapshots = await self._snapshot(day)
         await self._renew(lock_id)
         pruned = await services.rollups.prune_spend_days(
             day_key(now - timedelta(days=SPEND_RETENTION_DAYS)))
         await services.aggregates.forget_stale(now - timedelta(days=1))
         await services.queue.prune_failed(now - FAILED_RETENTION)
-        return DailyResult(day, len(keys), snapshots, pruned)
+        return DailyResult(day, recomputed, snapshots, pruned)
 
     async def _snapshot(self, day: date) -> int | None:
         """Store the day's aggregate snapshot (services/insights.py owns what it holds)."""
@@ -112,6 +116,7 @@ class DailyRun:
             return None
         return int(await snapshot_aggregates(self.services, day))
 
-    async def _renew(self, lock_id: str) -> None:
-        if not await self.services.locks.renew(lock_id, self.owner, self.clock() + self.lease):
+    async def _renew(self, lock_id: str, progress: str | None = None) -> None:
+        if not await self.services.locks.renew(lock_id, self.owner, self.clock() + self.lease,
+                                               progress):
             raise LockLost(lock_id)

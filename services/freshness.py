@@ -4,10 +4,11 @@ them, so batching never shows a client a segment older than its own last event.
 One query finds the pending or running jobs covering what is about to be read; when there are
 none (the usual case) that query is the whole cost. Otherwise:
 
-* a pending pair or viewer job is claimed like a worker claims it (two readers never both run
-  it) and run whole — a viewer's pairs are bounded, and the job is then done for everyone;
-* a creator-wide job (a creator's location or interests changed) may cover millions of pairs,
-  so the reader recomputes only the requested pairs it covers and leaves the job queued;
+* a pending pair job is claimed like a worker claims it (two readers never both run it) and
+  run — one pair, and the job is then done for everyone;
+* a viewer-wide or creator-wide job (budget, location, risk; a creator's location or interests)
+  is a fan-out a reader never runs inline: the reader recomputes only the requested pairs it
+  covers and leaves the job to the workers;
 * a job a worker is running right now may not have reached the requested pairs yet: the reader
   recomputes those pairs itself rather than wait.
 
@@ -68,7 +69,7 @@ class Freshness:
         claimed: list[Job] = []
         extra: dict[PairKey, None] = {}
         for job in jobs:
-            if job.status is JobStatus.PENDING and job.kind is not WorkKind.CREATOR:
+            if job.status is JobStatus.PENDING and job.kind is WorkKind.PAIR:
                 mine = await self.queue.claim_pending(job.id, owner, now,
                                                       now + self.policy.lease)
                 if mine is not None:

@@ -11,11 +11,13 @@ from datetime import datetime
 
 from domain.priorities import WorkKind
 from domain.queue import Job, QueuePolicy, backoff, error_text
-from services.segments import MAX_VIEWER_PAIRS, SegmentService
+from services.segments import SegmentService
 from store.queue import QueueRepository
 from store.rollups import PairKey, RollupRepository
 
 log = logging.getLogger("audience.queue")
+#: pairs of a viewer or creator job recomputed per page (then the resume point is recorded)
+FAN_OUT_PAGE = 500
 Clock = Callable[[], datetime]
 
 
@@ -40,16 +42,51 @@ class JobRunner:
         self.policy = policy
 
     async def pairs_for(self, job: Job) -> list[PairKey]:
-        """The pairs ``job`` recomputes (read now, so a pair created since is included)."""
+        """The pairs of a pair job, or the first page of a fan-out job's (tests, readers)."""
         if job.kind is WorkKind.PAIR:
             assert job.viewer_id is not None and job.creator_id is not None
             return [(job.viewer_id, job.creator_id)]
+        return (await self._page(job, job.progress))[1]
+
+    async def _page(self, job: Job, after: str | None) -> tuple[str | None, list[PairKey]]:
+        """One page of a fan-out job's pairs after ``after`` and the cursor to the next page
+        (None when this was the last)."""
         if job.kind is WorkKind.VIEWER:
             assert job.viewer_id is not None
-            creators = await self.rollups.creators_of(job.viewer_id, MAX_VIEWER_PAIRS)
-            return [(job.viewer_id, c) for c in creators]
-        assert job.creator_id is not None
-        return [(v, job.creator_id) for v in await self.rollups.viewers_of(job.creator_id)]
+            creators = await self.rollups.creators_of(job.viewer_id, FAN_OUT_PAGE, after)
+            pairs = [(job.viewer_id, c) for c in creators]
+            ids = creators
+        else:
+            assert job.creator_id is not None
+            viewers = await self.rollups.viewers_of(job.creator_id, FAN_OUT_PAGE, after)
+            pairs = [(v, job.creator_id) for v in viewers]
+            ids = viewers
+        return (ids[-1] if len(ids) == FAN_OUT_PAGE else None), pairs
+
+    async def _fan_out(self, job: Job, owner: str, clock: Clock) -> None:
+        """Recompute every pair of a viewer or creator job, a page at a time, recording the
+        resume point after each page: memory holds one page, a crash costs one page."""
+        after = job.progress
+        while True:
+            cursor, pairs = await self._page(job, after)
+            await self.segments.recompute_many(pairs, clock())
+            if cursor is None:
+                return
+            after = cursor
+            if not await self.queue.note_progress(job, owner, after):
+                return  # the lease was lost: the new holder goes on from the last page noted
+
+    async def _execute(self, jobs: Sequence[Job], owner: str, clock: Clock,
+                       extra_pairs: Iterable[PairKey] = ()) -> None:
+        """Pair jobs (and ``extra_pairs``) in one batched recomputation, then each fan-out."""
+        pairs: dict[PairKey, None] = dict.fromkeys(extra_pairs)
+        for job in jobs:
+            if job.kind is WorkKind.PAIR:
+                pairs.update(dict.fromkeys(await self.pairs_for(job)))
+        await self.segments.recompute_many(list(pairs), clock())
+        for job in jobs:
+            if job.kind is not WorkKind.PAIR:
+                await self._fan_out(job, owner, clock)
 
     async def run(self, jobs: Sequence[Job], owner: str, clock: Clock,
                   extra_pairs: Iterable[PairKey] = ()) -> tuple[int, int, int]:
@@ -61,10 +98,7 @@ class JobRunner:
         renewal = asyncio.create_task(self._renew(jobs, owner, clock)) if jobs else None
         try:
             try:
-                pairs: dict[PairKey, None] = dict.fromkeys(extra_pairs)
-                for job in jobs:
-                    pairs.update(dict.fromkeys(await self.pairs_for(job)))
-                await self.segments.recompute_many(list(pairs), clock())
+                await self._execute(jobs, owner, clock, extra_pairs)
             except Exception as exc:
                 if not jobs:
                     log.warning("recompute failed", extra={"error": error_text(exc)})
@@ -85,7 +119,7 @@ class JobRunner:
         done = retried = failed = 0
         for job in jobs:
             try:
-                await self.segments.recompute_many(await self.pairs_for(job), clock())
+                await self._execute([job], owner, clock)
             except Exception as exc:
                 _, r, f = await self._settle_failure([job], owner, exc, clock)
                 retried, failed = retried + r, failed + f

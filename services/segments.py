@@ -292,9 +292,11 @@ class SegmentService:
 
     async def recompute_all(self, now: datetime | None = None) -> int:
         """Recompute every pair (rebuild and the daily full run)."""
-        keys = list(await self.rollups.all_pairs())
-        await self.recompute_many(keys, now)
-        return len(keys)
+        done = 0
+        async for _, keys in self.rollups.pair_pages():
+            await self.recompute_many(keys, now)
+            done += len(keys)
+        return done
 
     async def set_risk(self, viewer_id: str, level: RiskLevel, reason: str, set_by: str
                        ) -> RiskChange:

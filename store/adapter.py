@@ -161,5 +161,12 @@ class CollectionAdapter:
     async def create_indexes(self, *args: Any, **kwargs: Any) -> Any:
         return await self._call("create_indexes", *args, **kwargs)
 
+    async def list_indexes(self) -> list[dict[str, Any]]:
+        await self.round_trip("list_indexes")
+        return [dict(info) async for info in self._inner.list_indexes()]
+
+    async def drop_index(self, name: str) -> None:
+        await self._call("drop_index", name)
+
     async def drop(self) -> None:
         await self._call("drop")

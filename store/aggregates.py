@@ -9,7 +9,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from domain.insights.aggregates import BREAKDOWN_KINDS, CreatorAggregate
-from store.database import Collections, Store
+from store.database import Collections, Store, pages
 
 
 def _ints(value: Any) -> dict[str, int]:
@@ -67,13 +67,15 @@ class AggregateRepository:
     async def forget_stale(self, before: datetime) -> int:
         """Drop marks left by writers that died between applying and confirming (daily)."""
         dropped = 0
-        async for d in self._aggregates.find({APPLIED: {"$exists": True, "$ne": {}}},
-                                             {APPLIED: 1}):
-            stale = [k for k, at in (d.get(APPLIED) or {}).items() if at is None or at < before]
-            if stale:
-                await self._aggregates.update_one(
-                    {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
-                dropped += len(stale)
+        async for page in pages(self._aggregates, {APPLIED: {"$exists": True, "$ne": {}}},
+                                {APPLIED: 1}):
+            for d in page:
+                stale = [k for k, at in (d.get(APPLIED) or {}).items()
+                         if at is None or at < before]
+                if stale:
+                    await self._aggregates.update_one(
+                        {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
+                    dropped += len(stale)
         return dropped
 
     async def get_many(self, creator_ids: Sequence[str]) -> list[CreatorAggregate | None]:

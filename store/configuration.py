@@ -45,7 +45,7 @@ class ConfigurationRepository:
         self.stats.misses += 1
         stored = {d["_id"]: {k: v for k, v in d.items() if k not in ("_id", "updated_at",
                                                                       "updated_by")}
-                  async for d in self._docs.find({})}
+                  async for d in self._docs.find({"_id": {"$in": list(THRESHOLD_KINDS)}})}
         thresholds = SegmentThresholds.model_validate(
             {kind: stored[kind] for kind in THRESHOLD_KINDS if kind in stored})
         self._cached, self._cached_at = thresholds, self._clock()

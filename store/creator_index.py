@@ -17,7 +17,7 @@ from pymongo import ReturnDocument
 
 from domain.discovery.cards import AudienceProfile, CreatorCard
 from domain.locations import Cell
-from store.database import Collections, Store
+from store.database import PAGE_SIZE, Collections, Store, pages
 
 #: the card fields a pool can be keyed by ("all" is every creator)
 POOL_FIELDS = ("cell", "region", "segment", "all")
@@ -52,6 +52,7 @@ class CreatorIndexRepository:
     def __init__(self, store: Store) -> None:
         self._cards = store.collection(Collections.CREATOR_INDEX)
         self._segments = store.collection(Collections.SEGMENTS)
+        self._aggregates = store.collection(Collections.CREATOR_AGGREGATES)
 
     async def upsert(self, card: CreatorCard) -> CreatorCard | None:
         """Store ``card`` (one atomic write); the card it replaced, if any."""
@@ -85,11 +86,12 @@ class CreatorIndexRepository:
             "last_updated", -1).limit(limit)
         return [d["creator_id"] async for d in cursor]
 
-    async def indexed_creators(self, batch_size: int = 1000) -> AsyncIterator[list[str]]:
-        """Every creator that has a segment (so belongs in the index), in batches."""
-        ids = sorted(await self._segments.distinct("creator_id"))
-        for start in range(0, len(ids), batch_size):
-            yield ids[start:start + batch_size]
+    async def indexed_creators(self, batch_size: int = PAGE_SIZE) -> AsyncIterator[list[str]]:
+        """Every creator that has a segment (so belongs in the index), in batches: the
+        creators with an aggregate (every segment counts in one), paged by id — never a
+        ``distinct``, whose answer is one document capped at 16 MB."""
+        async for page in pages(self._aggregates, {}, {"_id": 1}, batch_size):
+            yield [d["_id"] for d in page]
 
     async def count(self) -> int:
         return int(await self._cards.count_documents({}))

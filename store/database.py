@@ -1,17 +1,16 @@
 """The connection to MongoDB (or the embedded in-process store) and the collection catalogue.
 
 ``Store.open`` picks motor when a URL is given and mongomock-motor otherwise; both speak motor's
-API, so every repository is the same code on either. ``ensure_indexes`` is the one place that
-knows every collection's indexes.
+API, so every repository is the same code on either. ``ensure_indexes`` creates every collection's
+indexes from the shard-key table (``store/shards.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from store.adapter import CallCounter, CollectionAdapter
 
@@ -48,70 +47,6 @@ class Collections:
     SEQUENCES = "sequences"
 
 
-INDEXES: dict[str, list[IndexModel]] = {
-    Collections.EVENTS: [
-        IndexModel([("occurred_at", ASCENDING)]),
-        # events whose effects a crash may have left unapplied (Ingestion.recover): partial,
-        # so the index holds only the few in flight, not the whole ledger
-        IndexModel([("applied", ASCENDING), ("received_at", ASCENDING)],
-                   partialFilterExpression={"applied": False}),
-        # a user's own events (myData): as the viewer, or as the user of a profile event
-        IndexModel([("fields.viewer_id", ASCENDING), ("_id", ASCENDING)]),
-        IndexModel([("fields.user_id", ASCENDING), ("_id", ASCENDING)], sparse=True),
-    ],
-    # Pair documents are keyed by "viewer|creator" in _id, which already makes them unique.
-    Collections.PAIR_ROLLUPS: [
-        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)]),
-        IndexModel([("creator_id", ASCENDING)]),
-    ],
-    Collections.SEGMENTS: [
-        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)]),
-        IndexModel([("creator_id", ASCENDING)]),
-        # undelivered changes (the outbox sweep); sparse: almost every outbox is empty
-        IndexModel([("outbox.at", ASCENDING)], sparse=True),
-    ],
-    Collections.RISK_AUDIT: [IndexModel([("viewer_id", ASCENDING), ("at", DESCENDING)])],
-    Collections.AGGREGATE_SNAPSHOTS: [
-        IndexModel([("creator_id", ASCENDING), ("day", ASCENDING)], unique=True)
-    ],
-    # creator insights read a window of days of one creator's segment type
-    Collections.SEGMENT_PERFORMANCE: [
-        IndexModel([("creator_id", ASCENDING), ("segment_type", ASCENDING), ("day", ASCENDING)])
-    ],
-    Collections.IMPRESSIONS: [  # _id is "viewer|creator"
-        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING)])
-    ],
-    Collections.QUEUE: [
-        IndexModel([("key", ASCENDING), ("status", ASCENDING)]),
-        IndexModel([("status", ASCENDING), ("priority", DESCENDING), ("due_at", ASCENDING)]),
-        # at most one pending job per unit of work: the coalescing point (sparse: only
-        # pending jobs carry the field)
-        IndexModel([("pending_key", ASCENDING)], unique=True, sparse=True),
-        IndexModel([("viewer_id", ASCENDING), ("status", ASCENDING)]),
-        IndexModel([("status", ASCENDING), ("lease_expires_at", ASCENDING)]),
-        IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
-    ],
-    Collections.DEAD_LETTERS: [
-        IndexModel([("source", ASCENDING), ("at", DESCENDING)]),
-        IndexModel([("source", ASCENDING), ("priority", ASCENDING), ("at", DESCENDING)]),
-    ],
-    # the change feed reads in position order; a viewer's history newest first
-    Collections.SEGMENT_CHANGES: [
-        IndexModel([("position", ASCENDING)], unique=True),
-        IndexModel([("viewer_id", ASCENDING), ("position", DESCENDING)]),
-        IndexModel([("viewer_id", ASCENDING), ("creator_id", ASCENDING),
-                    ("position", DESCENDING)]),
-    ],
-    # candidate pools: the most popular creators of a cell, a region, a segment, or of all
-    Collections.CREATOR_INDEX: [
-        IndexModel([("cell", ASCENDING), ("popularity", DESCENDING)]),
-        IndexModel([("region", ASCENDING), ("popularity", DESCENDING)]),
-        IndexModel([("segment", ASCENDING), ("popularity", DESCENDING)]),
-        IndexModel([("popularity", DESCENDING)]),
-    ],
-    # the per-caller registration cap counts a caller's queries
-    Collections.PERSISTED_QUERIES: [IndexModel([("owner", ASCENDING)])],
-}
 
 
 @dataclass
@@ -144,8 +79,23 @@ class Store:
         return CollectionAdapter(self.db[name], name, self.counter, self.latency_seconds)
 
     async def ensure_indexes(self) -> None:
-        for name, models in INDEXES.items():
-            await self.collection(name).create_indexes(models)
+        """Create every collection's indexes, as ``store.shards.SHARDS`` declares them."""
+        from store.shards import SHARDS, indexes  # the table imports the collection names
+
+        for name, placement in SHARDS.items():
+            models = indexes(name)
+            if models:
+                await self.collection(name).create_indexes(models)
+            # An index the table no longer declares costs every write and serves no query.
+            keep = {ix.document["name"] for ix in models} | {"_id_"}
+            shard_key = dict(placement.key or ())
+            for info in await self.collection(name).list_indexes():
+                if info["name"] not in keep and dict(info["key"]) != shard_key:
+                    await self.collection(name).drop_index(info["name"])
+
+    async def admin_command(self, command: dict[str, Any]) -> Any:
+        """One command on the admin database (sharding a collection through the router)."""
+        return await self.client.admin.command(command)
 
     async def ping(self) -> bool:
         """True when the store answers a round trip."""
@@ -165,6 +115,28 @@ class Store:
         close = getattr(self.client, "close", None)
         if callable(close):
             close()
+
+
+#: documents one page of a sweep reads (every loop over a growing set pages by key range)
+PAGE_SIZE = 1000
+
+
+async def pages(collection: Any, query: dict[str, Any], projection: dict[str, Any] | None = None,
+                size: int = PAGE_SIZE, *, after: Any = None
+                ) -> AsyncIterator[list[dict[str, Any]]]:
+    """``query``'s documents in ``_id`` order, ``size`` at a time: each page one indexed range
+    read after the last id seen, so a sweep holds one page in memory, never a cursor open
+    for the whole pass, and can resume from the last id it finished (``after``)."""
+    while True:
+        bounded = dict(query) if after is None else {**query, "_id": {"$gt": after}}
+        page = [d async for d in collection.find(bounded, projection).sort("_id", 1).limit(
+            size)]
+        if not page:
+            return
+        yield page
+        if len(page) < size:
+            return
+        after = page[-1]["_id"]
 
 
 def utc(value: datetime | None) -> datetime | None:

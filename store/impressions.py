@@ -105,8 +105,8 @@ class ImpressionRepository:
                                inc: Mapping[str, int]) -> None:
         zeros = {c: 0 for c in _COUNTERS if c not in inc}
         await self._performance.update_one(
-            {"_id": doc_id}, {"$inc": dict(inc), "$setOnInsert": {**fields, **zeros}},
-            upsert=True)
+            {"_id": doc_id, "creator_id": fields["creator_id"]},
+            {"$inc": dict(inc), "$setOnInsert": {**fields, **zeros}}, upsert=True)
 
     async def latest(self, viewer_id: str, creator_id: str) -> StoredImpression | None:
         d = await self._impressions.find_one({"_id": pair_id(viewer_id, creator_id)})
@@ -144,7 +144,8 @@ class ImpressionRepository:
                                          counting_day(self._clock())):
             zeros = {c: 0 for c in _COUNTERS if c not in inc}
             await apply_once(self._performance, doc_id, event_id,
-                             {"$inc": inc, "$setOnInsert": {**fields, **zeros}})
+                             {"$inc": inc, "$setOnInsert": {**fields, **zeros}},
+                             {"creator_id": imp.creator_id})
 
     async def performance(self, creator_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Performance documents of some creators, ordered by id."""

@@ -18,6 +18,8 @@ from domain.queue import DailyRunRecord, RunStatus, WorkerStatus
 from store.database import Collections, Store, utc
 
 _DAILY_PREFIX = "daily:"
+#: workers a health read lists at most
+MAX_WORKERS_LISTED = 1000
 
 
 def daily_from_doc(d: Mapping[str, Any]) -> DailyRunRecord:
@@ -57,12 +59,22 @@ class LockRepository:
             return_document=ReturnDocument.AFTER)
         return doc is not None
 
-    async def renew(self, lock_id: str, owner: str, lease_until: datetime) -> bool:
-        """Extend the lease; ``False`` means the lock was taken over (stop working)."""
+    async def renew(self, lock_id: str, owner: str, lease_until: datetime,
+                    progress: str | None = None) -> bool:
+        """Extend the lease (and record how far the run got, for a holder taking over);
+        ``False`` means the lock was taken over (stop working)."""
+        update: dict[str, Any] = {"lease_expires_at": lease_until}
+        if progress is not None:
+            update["progress"] = progress
         result = await self._locks.update_one(
             {"_id": lock_id, "owner": owner, "status": RunStatus.RUNNING.value},
-            {"$set": {"lease_expires_at": lease_until}})
+            {"$set": update})
         return bool(result.matched_count)
+
+    async def progress(self, lock_id: str) -> str | None:
+        """Where the run of ``lock_id`` got to before its holder stopped (None: the start)."""
+        doc = await self._locks.find_one({"_id": lock_id}, {"progress": 1})
+        return doc.get("progress") if doc else None
 
     async def finish(self, lock_id: str, owner: str, now: datetime,
                      result: Mapping[str, Any]) -> bool:
@@ -105,7 +117,8 @@ class WorkerRegistry:
                       "p95_seconds": status.p95_seconds}}, upsert=True)
 
     async def seen_since(self, since: datetime) -> list[WorkerStatus]:
-        cursor = self._workers.find({"last_seen": {"$gte": since}}).sort("_id", 1)
+        cursor = self._workers.find({"last_seen": {"$gte": since}}).sort("last_seen", 1).limit(
+            MAX_WORKERS_LISTED)
         out = []
         async for d in cursor:
             started, seen = utc(d["started_at"]), utc(d["last_seen"])
@@ -116,4 +129,4 @@ class WorkerRegistry:
                                     failed=int(d.get("failed", 0)),
                                     p50_seconds=d.get("p50_seconds"),
                                     p95_seconds=d.get("p95_seconds")))
-        return out
+        return sorted(out, key=lambda w: w.worker_id)

@@ -3,7 +3,7 @@
 The writer (``store.impressions``) ``$inc``-upserts ``{_id: "<creator>|<type>|<value>|<YYYYMMDD>",
 creator_id, segment_type: "budget"|"intent"|"proximity", segment_value, day, impressions,
 interactions, conversions, revenue_tokens}``. A window is one query on (creator_id,
-segment_type, day) — an index range scan on MongoDB (see ``store.database.INDEXES``) reading at
+segment_type, day) — an index range scan on MongoDB (see ``store.shards.SHARDS``) reading at
 most values × days documents, whatever the audience size or the history's length.
 """
 

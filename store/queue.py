@@ -23,6 +23,8 @@ from store.database import Collections, Store, utc
 from store.dead_letters import DeadLetterRepository, DeadLetterSource
 
 _ACTIVE = [JobStatus.PENDING.value, JobStatus.RUNNING.value]
+#: a viewer's pending or running jobs a reader looks at before reading (read-your-writes)
+ACTIVE_VIEWER_JOBS = 200
 #: candidate queries per claim when concurrent workers keep taking the candidates first
 _CLAIM_ROUNDS = 3
 
@@ -36,7 +38,7 @@ def job_from_doc(d: dict[str, Any]) -> Job:
                created_at=created, attempts=int(d.get("attempts", 0)),
                events=int(d.get("events", 1)), lease_owner=d.get("lease_owner"),
                lease_expires_at=utc(d.get("lease_expires_at")),
-               last_error=d.get("last_error"))
+               last_error=d.get("last_error"), progress=d.get("progress"))
 
 
 class QueueRepository:
@@ -92,8 +94,11 @@ class QueueRepository:
                 if wanted <= 0:
                     return claimed
                 # Over-fetch: candidates a concurrent worker takes first are skipped.
-                cursor = self._jobs.find(query, {"_id": 1}).sort(
-                    [("priority", -1), ("due_at", 1)]).limit(wanted * 2)
+                # expired leases oldest first (index (status, lease_expires_at)); pending
+                # ones highest priority, earliest due (index (status, priority, due_at))
+                order = ([("lease_expires_at", 1)] if query is expired
+                         else [("priority", -1), ("due_at", 1)])
+                cursor = self._jobs.find(query, {"_id": 1}).sort(order).limit(wanted * 2)
                 candidates = [d["_id"] async for d in cursor]
                 for job_id in candidates:
                     if len(claimed) >= size:
@@ -122,6 +127,13 @@ class QueueRepository:
              "$unset": {"pending_key": ""}, "$inc": {"attempts": 1}},
             return_document=ReturnDocument.AFTER)
         return job_from_doc(doc) if doc else None
+
+    async def note_progress(self, job: Job, owner: str, progress: str) -> bool:
+        """Record how far a fan-out job got (while ``owner`` holds it); False: lease lost."""
+        result = await self._jobs.update_one(
+            {"_id": _oid(job.id), "lease_owner": owner, "status": JobStatus.RUNNING.value},
+            {"$set": {"progress": progress}})
+        return bool(result.matched_count)
 
     async def renew(self, job_ids: Sequence[str], owner: str, lease_until: datetime) -> int:
         """Extend the leases ``owner`` still holds; returns how many it still holds."""
@@ -201,7 +213,10 @@ class QueueRepository:
             return []
         query = {"status": {"$in": _ACTIVE},
                  **(branches[0] if len(branches) == 1 else {"$or": branches})}
-        return [job_from_doc(d) async for d in self._jobs.find(query)]
+        # A key has at most two active jobs (one pending, one running); a viewer's own jobs
+        # are bounded by ACTIVE_VIEWER_JOBS: beyond it a reader leaves the rest to the workers.
+        bound = 2 * len(set(keys)) + (ACTIVE_VIEWER_JOBS if viewer_id is not None else 0)
+        return [job_from_doc(d) async for d in self._jobs.find(query).limit(bound)]
 
     # --- figures --------------------------------------------------------------------------
 

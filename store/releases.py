@@ -27,7 +27,7 @@ from domain.insights.aggregates import CreatorAggregate
 from domain.insights.dominance import Top, tops_from_doc, tops_to_doc
 from domain.insights.releases import Cells, Family, ReleaseState, flat, nested
 from store.aggregates import aggregate_from_doc
-from store.database import Collections, Store, utc
+from store.database import Collections, Store, pages, utc
 
 APPLIED = "applied"
 
@@ -98,14 +98,15 @@ class ReleaseRepository:
     async def forget_stale(self, before: datetime) -> int:
         """Drop marks left by writers that died between recording and confirming."""
         dropped = 0
-        async for d in self._releases.find({APPLIED: {"$exists": True, "$ne": {}}},
-                                           {APPLIED: 1}):
-            stale = [k for k, at in (d.get(APPLIED) or {}).items()
-                     if (when := utc(at)) is None or when < before]
-            if stale:
-                await self._releases.update_one(
-                    {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
-                dropped += len(stale)
+        async for page in pages(self._releases, {APPLIED: {"$exists": True, "$ne": {}}},
+                                {APPLIED: 1}):
+            for d in page:
+                stale = [k for k, at in (d.get(APPLIED) or {}).items()
+                         if (when := utc(at)) is None or when < before]
+                if stale:
+                    await self._releases.update_one(
+                        {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
+                    dropped += len(stale)
         return dropped
 
     async def commit(self, creator_id: str, version: int, state: ReleaseState,
@@ -157,8 +158,10 @@ class ReleaseRepository:
         return [found.get(c) for c in creator_ids]
 
     async def creator_ids(self) -> AsyncIterator[str]:
-        async for d in self._releases.find({}, {"_id": 1}).sort("_id", 1):
-            yield d["_id"]
+        """Every creator with a release, in id order, a page at a time."""
+        async for page in pages(self._releases, {}, {"_id": 1}):
+            for d in page:
+                yield d["_id"]
 
     async def all(self) -> list[StoredRelease]:
         """Every release document (tests and rebuild checks)."""

@@ -10,7 +10,7 @@ field is bookkeeping only: no domain conversion reads it and ``snapshot`` leaves
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -26,7 +26,7 @@ from domain.rollups import (
     RollupUpdate,
     ViewerRollup,
 )
-from store.database import Collections, Store, utc
+from store.database import PAGE_SIZE, Collections, Store, pages, utc
 
 PairKey = tuple[str, str]
 
@@ -38,10 +38,12 @@ APPLIED_EVENTS_WINDOW = 64
 APPLIED_EVENTS = "applied_events"
 
 
-async def apply_once(collection: Any, doc_id: str, event_id: str, ops: dict[str, Any]) -> None:
+async def apply_once(collection: Any, doc_id: str, event_id: str, ops: dict[str, Any],
+                     shard_key: Mapping[str, Any] | None = None) -> None:
     """Upsert ``ops`` into ``doc_id`` unless that document already counted ``event_id`` (among
-    its last ``APPLIED_EVENTS_WINDOW``); the check and the move are one atomic write."""
-    unseen = {"_id": doc_id, APPLIED_EVENTS: {"$ne": event_id}}
+    its last ``APPLIED_EVENTS_WINDOW``); the check and the move are one atomic write.
+    ``shard_key``: the document's shard-key fields, which an upsert must carry."""
+    unseen = {**(shard_key or {}), "_id": doc_id, APPLIED_EVENTS: {"$ne": event_id}}
     update = {**ops, "$push": {APPLIED_EVENTS: {"$each": [event_id],
                                                 "$slice": -APPLIED_EVENTS_WINDOW}}}
     try:
@@ -57,6 +59,13 @@ async def apply_once(collection: Any, doc_id: str, event_id: str, ops: dict[str,
 def pair_id(viewer_id: str, creator_id: str) -> str:
     """Document id of a (viewer, creator) pair; ids never contain ``|``."""
     return f"{viewer_id}|{creator_id}"
+
+
+def pair_filter(keys: Sequence[PairKey]) -> dict[str, Any]:
+    """The filter of some pair documents: their ids, and their viewers (the shard key's
+    prefix, ``store/shards.py``), so the router asks only the shards holding those viewers."""
+    return {"viewer_id": {"$in": sorted({v for v, _ in keys})},
+            "_id": {"$in": sorted({pair_id(v, c) for v, c in keys})}}
 
 
 def _interactions(doc: dict[str, Any]) -> dict[InteractionKind, int]:
@@ -132,7 +141,8 @@ class RollupRepository:
                 ops["$min"] = dict(update.pair_min)
             if update.pair_max:
                 ops["$max"] = dict(update.pair_max)
-            await apply_once(self._pairs, pair_id(viewer_id, creator_id), event_id, ops)
+            await apply_once(self._pairs, pair_id(viewer_id, creator_id), event_id, ops,
+                             {"viewer_id": viewer_id, "creator_id": creator_id})
         if update.profile_fact and user_id:
             # already idempotent: a fact is only ever replaced by a newer one
             await self._set_if_newer(user_id, update.profile_fact)
@@ -181,8 +191,7 @@ class RollupRepository:
     async def pairs(self, keys: Sequence[PairKey]) -> list[PairRollup | None]:
         ids = [pair_id(v, c) for v, c in keys]
         found = {d["_id"]: pair_from_doc(d)
-                 async for d in self._pairs.find({"_id": {"$in": list(set(ids))}},
-                                                 {APPLIED_EVENTS: 0})}
+                 async for d in self._pairs.find(pair_filter(keys), {APPLIED_EVENTS: 0})}
         return [found.get(i) for i in ids]
 
     async def profiles(self, user_ids: Sequence[str]) -> list[Profile | None]:
@@ -190,14 +199,24 @@ class RollupRepository:
                  async for d in self._profiles.find({"_id": {"$in": list(set(user_ids))}})}
         return [found.get(u) for u in user_ids]
 
-    async def creators_of(self, viewer_id: str, limit: int) -> list[str]:
-        """Creators the viewer has any pair with (bounded)."""
-        cursor = self._pairs.find({"viewer_id": viewer_id}, {"creator_id": 1}).sort(
-            "creator_id", 1).limit(limit)
+    async def creators_of(self, viewer_id: str, limit: int, after: str | None = None
+                          ) -> list[str]:
+        """Up to ``limit`` creators the viewer has a pair with, in id order after ``after``
+        (one page of the viewer's key range)."""
+        query: dict[str, Any] = {"viewer_id": viewer_id}
+        if after is not None:
+            query["creator_id"] = {"$gt": after}
+        cursor = self._pairs.find(query, {"creator_id": 1}).sort("creator_id", 1).limit(limit)
         return [d["creator_id"] async for d in cursor]
 
-    async def viewers_of(self, creator_id: str) -> list[str]:
-        cursor = self._pairs.find({"creator_id": creator_id}, {"viewer_id": 1})
+    async def viewers_of(self, creator_id: str, limit: int, after: str | None = None
+                         ) -> list[str]:
+        """Up to ``limit`` viewers of the creator, in id order after ``after`` (one page of
+        the index (creator_id, viewer_id))."""
+        query: dict[str, Any] = {"creator_id": creator_id}
+        if after is not None:
+            query["viewer_id"] = {"$gt": after}
+        cursor = self._pairs.find(query, {"viewer_id": 1}).sort("viewer_id", 1).limit(limit)
         return [d["viewer_id"] async for d in cursor]
 
     async def some_pairs(self, limit: int) -> list[PairKey]:
@@ -209,9 +228,17 @@ class RollupRepository:
     async def count_pairs(self) -> int:
         return int(await self._pairs.count_documents({}))
 
-    async def all_pairs(self, batch_size: int = 1000) -> Iterable[PairKey]:
-        cursor = self._pairs.find({}, {"viewer_id": 1, "creator_id": 1}).batch_size(batch_size)
-        return [(d["viewer_id"], d["creator_id"]) async for d in cursor]
+    async def pair_pages(self, after: str | None = None, size: int = PAGE_SIZE
+                         ) -> AsyncIterator[tuple[str, list[PairKey]]]:
+        """Every pair, a page at a time, each with the last document id it holds (to resume
+        after it): memory holds one page, whatever the number of pairs."""
+        async for page in pages(self._pairs, {}, {"viewer_id": 1, "creator_id": 1}, size,
+                                after=after):
+            yield page[-1]["_id"], [(d["viewer_id"], d["creator_id"]) for d in page]
+
+    async def all_pairs(self) -> Iterable[PairKey]:
+        """Every pair in one list (tests and small tools; sweeps use ``pair_pages``)."""
+        return [key async for _, page in self.pair_pages() for key in page]
 
     async def prune_spend_days(self, before_day: str) -> int:
         """Drop spend day-buckets older than ``before_day`` (``YYYYMMDD``) so viewer documents
@@ -219,12 +246,13 @@ class RollupRepository:
         so pruned and rebuilt rollups differ in buckets no window can reach. Returns viewers
         touched."""
         touched = 0
-        async for d in self._viewers.find({}, {"spend_days": 1}):
-            old = [day for day in (d.get("spend_days") or {}) if day < before_day]
-            if old:
-                await self._viewers.update_one(
-                    {"_id": d["_id"]}, {"$unset": {f"spend_days.{day}": "" for day in old}})
-                touched += 1
+        async for page in pages(self._viewers, {}, {"spend_days": 1}):
+            for d in page:
+                old = [day for day in (d.get("spend_days") or {}) if day < before_day]
+                if old:
+                    await self._viewers.update_one(
+                        {"_id": d["_id"]}, {"$unset": {f"spend_days.{day}": "" for day in old}})
+                    touched += 1
         return touched
 
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:

@@ -18,7 +18,7 @@ from domain.segments.proximity import Proximity, ProximityResult
 from domain.segments.risk import RiskLevel
 from store.database import Collections, Store, utc
 from store.dead_letters import DeadLetterRepository, DeadLetterSource
-from store.rollups import PairKey, pair_id
+from store.rollups import PairKey, pair_filter, pair_id
 
 
 def segment_to_doc(s: AudienceSegment) -> dict[str, Any]:
@@ -125,9 +125,8 @@ class SegmentRepository:
 
     async def get_versioned(self, keys: Sequence[PairKey]) -> dict[PairKey, StoredSegment]:
         """The stored segments of ``keys`` (absent pairs left out) with their versions."""
-        ids = list({pair_id(v, c) for v, c in keys})
         found: dict[PairKey, StoredSegment] = {}
-        async for d in self._segments.find({"_id": {"$in": ids}}, {"outbox": 0}):
+        async for d in self._segments.find(pair_filter(keys), {"outbox": 0}):
             found[(d["viewer_id"], d["creator_id"])] = StoredSegment(segment_from_doc(d),
                                                                      int(d.get("v") or 0))
         return found
@@ -154,14 +153,16 @@ class SegmentRepository:
         update: dict[str, Any] = {"$set": doc, "$inc": {"v": 1}}
         if transition:
             update["$push"] = {"outbox": _record_to_doc(transition)}
-        result = await self._segments.update_one({"_id": key, "v": current}, update)
+        result = await self._segments.update_one(
+            {"viewer_id": segment.viewer_id, "creator_id": segment.creator_id, "_id": key,
+             "v": current}, update)
         return bool(result.matched_count)
 
     async def confirm(self, delivered: Sequence[tuple[PairKey, str]]) -> None:
         """Drop delivered changes ((pair, change id) ...) from their outboxes, in one call."""
         if delivered:
             await self._segments.update_many(
-                {"_id": {"$in": list({pair_id(v, c) for (v, c), _ in delivered})}},
+                pair_filter([pair for pair, _ in delivered]),
                 {"$pull": {"outbox": {"id": {"$in": [t for _, t in delivered]}}}})
 
     async def undelivered(self, older_than: datetime, limit: int) -> list[TransitionRecord]:
@@ -173,14 +174,16 @@ class SegmentRepository:
         ``dead_letters`` on the spot: no retry could ever deliver it, and leaving it would make
         every later sweep meet it first."""
         out: list[TransitionRecord] = []
-        cursor = self._segments.find({"outbox.at": {"$lt": older_than}},
-                                     {"outbox": 1}).sort("outbox.at", 1).limit(limit)
+        cursor = self._segments.find(
+            {"outbox.at": {"$lt": older_than}},
+            {"outbox": 1, "viewer_id": 1, "creator_id": 1}).sort("outbox.at", 1).limit(limit)
         async for d in cursor:
             for raw in d.get("outbox") or ():
                 try:
                     record = _record_from_doc(raw)
                 except Exception as exc:  # any decoding failure: the record is unreadable
-                    await self._bury(d["_id"], raw, f"unreadable: {type(exc).__name__}: {exc}",
+                    await self._bury((d["viewer_id"], d["creator_id"]), raw,
+                                     f"unreadable: {type(exc).__name__}: {exc}",
                                      int(raw.get("attempts") or 0) if isinstance(raw, dict)
                                      else 0, older_than)
                     continue
@@ -192,9 +195,10 @@ class SegmentRepository:
                               max_attempts: int) -> bool:
         """Count a failed redelivery of ``record``: retried a grace later (its ``at`` moves to
         ``now``), or, its attempts spent, moved to ``dead_letters``. True when dead-lettered."""
-        key = pair_id(record.after.viewer_id, record.after.creator_id)
+        pair = (record.after.viewer_id, record.after.creator_id)
+        key = pair_id(*pair)
         if record.attempts + 1 >= max_attempts:
-            await self._bury(key, _record_to_doc(record), error, record.attempts + 1, now)
+            await self._bury(pair, _record_to_doc(record), error, record.attempts + 1, now)
             return True
         await self._segments.update_one(
             {"viewer_id": record.after.viewer_id, "creator_id": record.after.creator_id,
@@ -203,14 +207,17 @@ class SegmentRepository:
              "$set": {"outbox.$.at": now, "outbox.$.last_error": error}})
         return False
 
-    async def _bury(self, key: str, raw: Any, error: str, attempts: int, now: datetime
+    async def _bury(self, pair: PairKey, raw: Any, error: str, attempts: int, now: datetime
                     ) -> None:
+        key = pair_id(*pair)
         record_id = str(raw.get("id")) if isinstance(raw, dict) else repr(raw)[:100]
         await self._dead.put(DeadLetterSource.OUTBOX, f"{key}|{record_id}", key=key,
                              error=error, attempts=attempts, at=now,
                              payload=raw if isinstance(raw, dict) else {"raw": repr(raw)})
         pull = {"id": raw["id"]} if isinstance(raw, dict) and "id" in raw else raw
-        await self._segments.update_one({"_id": key}, {"$pull": {"outbox": pull}})
+        await self._segments.update_one(
+            {"viewer_id": pair[0], "creator_id": pair[1], "_id": key},
+            {"$pull": {"outbox": pull}})
 
     async def save(self, segment: AudienceSegment) -> AudienceSegment | None:
         """Store ``segment``; return the one it replaced (atomically), ``None`` if it is new.
@@ -219,7 +226,8 @@ class SegmentRepository:
         seen by concurrent writers is consistent: aggregates fed from it never double count.
         """
         before = await self._segments.find_one_and_update(
-            {"_id": pair_id(segment.viewer_id, segment.creator_id)},
+            {"viewer_id": segment.viewer_id, "creator_id": segment.creator_id,
+             "_id": pair_id(segment.viewer_id, segment.creator_id)},
             {"$set": segment_to_doc(segment), "$inc": {"v": 1}}, upsert=True,
             return_document=ReturnDocument.BEFORE)
         return segment_from_doc(before) if before else None
@@ -227,7 +235,7 @@ class SegmentRepository:
     async def get_many(self, keys: Sequence[PairKey]) -> list[AudienceSegment | None]:
         ids = [pair_id(v, c) for v, c in keys]
         found = {d["_id"]: segment_from_doc(d)
-                 async for d in self._segments.find({"_id": {"$in": list(set(ids))}})}
+                 async for d in self._segments.find(pair_filter(keys))}
         return [found.get(i) for i in ids]
 
     async def page_for_viewer(self, viewer_id: str, after_creator: str | None, limit: int

@@ -42,7 +42,9 @@ class SnapshotRepository:
         """Write (or overwrite: the job may rerun) the creator's snapshot for ``day``."""
         key = _day(day)
         await self._snapshots.replace_one(
-            {"_id": f"{aggregate.creator_id}|{key}"},
+            # the whole shard key (creator_id, day) beside _id: an upsert must carry it
+            {"_id": f"{aggregate.creator_id}|{key}", "creator_id": aggregate.creator_id,
+             "day": key},
             {"creator_id": aggregate.creator_id, "day": key, "total": aggregate.total,
              "paying": aggregate.paying, "revenue_tokens": aggregate.revenue_tokens,
              "counts": {k: dict(aggregate.counts.get(k, {})) for k in BREAKDOWN_KINDS},

@@ -332,14 +332,14 @@ async def test_the_lock_keeps_the_daily_run_single(store):
     await services.start()
     await record(services, EventType.FIRST_INTERACTION, **PAIR)
     passes = 0
-    real = services.rollups.all_pairs
+    real = services.rollups.pair_pages
 
-    async def counted(*args, **kwargs):
+    def counted(*args, **kwargs):
         nonlocal passes
         passes += 1
-        return await real(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    services.rollups.all_pairs = counted  # type: ignore[method-assign]
+    services.rollups.pair_pages = counted  # type: ignore[method-assign]
     now = datetime.now(UTC)
     day = now.date()
     results = await asyncio.gather(*(DailyRun(services, f"w{n}", lambda: now).run(day)
