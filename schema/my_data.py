@@ -73,7 +73,7 @@ class MyEventConnection:
 class MyProfile:
     interests: list[str]
     location_cell: str | None = strawberry.field(
-        description="The cell (geohash, about 5 km) of the last reported location.")
+        description="The H3 cell (about 5 km across) of the last reported location.")
 
 
 @strawberry.type(description="Everything stored about the signed-in user, except risk labels.")
@@ -113,7 +113,7 @@ class MyData:
         rows = await services.history.of_viewer(str(self.user_id), None, before, size + 1)
         return SegmentChangeConnection.from_page(rows, size, after)
 
-    @strawberry.field(description="The cell (geohash, about 5 km) of the last reported "
+    @strawberry.field(description="The H3 cell (about 5 km across) of the last reported "
                                   "location; null when never reported.")
     async def location_cell(self, info: Info) -> str | None:
         profile = await info.context.services.data_rights.profile(str(self.user_id))
