@@ -16,7 +16,7 @@ from domain.segments.intent import Intent, IntentResult
 from domain.segments.passion import PassionSignals
 from domain.segments.proximity import Proximity, ProximityResult
 from domain.segments.risk import RiskLevel
-from store.database import Collections, Store, utc
+from store.database import Collections, Store, pages, utc
 from store.dead_letters import DeadLetterRepository, DeadLetterSource
 from store.rollups import PairKey, pair_filter, pair_id
 
@@ -120,8 +120,11 @@ class SegmentRepository:
     async def of_creator(self, creator_id: str) -> list[AudienceSegment]:
         """Every segment of one creator's audience (a revenue release reads them once, for
         the dominance rule's largest contributions)."""
-        return [segment_from_doc(d) async for d in
-                self._segments.find({"creator_id": creator_id}, {"outbox": 0})]
+        found: list[AudienceSegment] = []
+        # paged reads (one index range each), not one cursor over a creator's whole audience
+        async for page in pages(self._segments, {"creator_id": creator_id}, {"outbox": 0}):
+            found.extend(segment_from_doc(d) for d in page)
+        return found
 
     async def get_versioned(self, keys: Sequence[PairKey]) -> dict[PairKey, StoredSegment]:
         """The stored segments of ``keys`` (absent pairs left out) with their versions."""

@@ -37,6 +37,9 @@ HASHED = "hashed"
 ShardKey = tuple[tuple[str, int | str], ...]
 
 REBUILD = "rebuild and tests only: a whole-collection pass, off the request path"
+#: the start-up migration of documents stored before locations became cells: it scans for
+#: leftovers (unindexed, paged) until none is left, then finds nothing
+MIGRATION = "start-up migration of pre-cell locations: a paged scan until none is left"
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ SHARDS: Mapping[str, Placement] = {
         ),
         {"EventLedger.of_user": "myData (the caller's own events, rare, paged by _id): "
                                 "asks every shard, each through the two indexes above",
+         "store.locations.snap_stored_locations": MIGRATION,
          "EventLedger.stranded": "recovery sweep (worker, once a sweep period): the partial "
                                  "index holds only in-flight events on each shard",
          "EventLedger.count_unapplied": "health figure over the partial index: a few keys",
@@ -104,7 +108,8 @@ SHARDS: Mapping[str, Placement] = {
         ((("_id", HASHED),)),
         "one document per user, read and written by user id",
         (),
-        {"RollupRepository.snapshot": REBUILD, "RollupRepository.clear": REBUILD}),
+        {"store.locations._rewrite": MIGRATION,
+         "RollupRepository.snapshot": REBUILD, "RollupRepository.clear": REBUILD}),
     Collections.SEGMENTS: Placement(
         _VIEWER_CREATOR,
         "a viewer's segments are one key range: mySegments pages, recent creators and fresh "
@@ -114,8 +119,14 @@ SHARDS: Mapping[str, Placement] = {
             _ix(("viewer_id", ASCENDING), ("last_updated", DESCENDING)),
             # undelivered changes (the outbox sweep); sparse: almost every outbox is empty
             _ix(("outbox.at", ASCENDING), sparse=True),
+            # a revenue release pages one creator's segments (dominance rule's top payers)
+            _ix(("creator_id", ASCENDING), ("_id", ASCENDING)),
         ),
-        {"SegmentRepository.undelivered": "outbox sweep (worker): the sparse index holds "
+        {"SegmentRepository.of_creator": "revenue release (worker, once per release of >= 10 "
+                                         "changed viewers): one creator's segments, paged, "
+                                         "on every shard",
+         "store.locations.snap_stored_locations": MIGRATION,
+         "SegmentRepository.undelivered": "outbox sweep (worker): the sparse index holds "
                                           "only pairs with an unconfirmed change",
          "SegmentRepository.all": REBUILD, "SegmentRepository.count": REBUILD,
          "SegmentRepository.clear": REBUILD}),
@@ -131,7 +142,9 @@ SHARDS: Mapping[str, Placement] = {
         "read and written by creator id (a creator with a huge audience makes its document "
         "a hot spot: see README, known limits)",
         (),
-        {"AggregateRepository.forget_stale": "daily run: marks of writers that died",
+        {"AggregateRepository.count": "start-up: how many audiences exist against how "
+                                      "many releases are tracked (one count)",
+         "AggregateRepository.forget_stale": "daily run: marks of writers that died",
          "CreatorIndexRepository.indexed_creators": "rebuild of the creator index: pages "
                                                      "by _id",
          "AggregateRepository.snapshot": REBUILD, "AggregateRepository.clear": REBUILD}),
@@ -183,7 +196,8 @@ SHARDS: Mapping[str, Placement] = {
             _ix(("segment", ASCENDING), ("popularity", DESCENDING), ("_id", ASCENDING)),
             _ix(("popularity", DESCENDING), ("_id", ASCENDING)),
         ),
-        {"CreatorIndexRepository.snapshot": REBUILD, "CreatorIndexRepository.clear": REBUILD,
+        {"store.locations._rewrite": MIGRATION,
+         "CreatorIndexRepository.snapshot": REBUILD, "CreatorIndexRepository.clear": REBUILD,
          "CreatorIndexRepository.count": REBUILD}),
     Collections.PERSISTED_QUERIES: Placement(
         ((("_id", HASHED),)), "looked up by hash",
@@ -193,7 +207,8 @@ SHARDS: Mapping[str, Placement] = {
                                                  "queries, at most the cap, on every shard"}),
     Collections.INTERACTION_KEYS: Placement(
         ((("_id", HASHED),)),
-        "one claim per (viewer, booking / event / media), always read and written by its key"),
+        "one claim per (viewer, booking / event / media), always read and written by its key",
+        (), {"RollupRepository.clear": REBUILD}),
     Collections.SEGMENT_CHANGES: Placement(
         None,
         "the change feed reads in one global position order (resumable cursors): unsharded, "
