@@ -7,8 +7,8 @@ none (the usual case) that query is the whole cost. Otherwise:
 * a pending pair job is claimed like a worker claims it (two readers never both run it) and
   run — one pair, and the job is then done for everyone;
 * a viewer-wide or creator-wide job (budget, location, risk; a creator's location or interests)
-  is a fan-out a reader never runs inline: the reader recomputes only the requested pairs it
-  covers and leaves the job to the workers;
+  is a fan-out a reader never runs whole: the reader recomputes the requested pairs it covers
+  (for a viewer job, one page of the viewer's pairs) and leaves the job to the workers;
 * a job a worker is running right now may not have reached the requested pairs yet: the reader
   recomputes those pairs itself rather than wait.
 
@@ -76,6 +76,10 @@ class Freshness:
                     claimed.append(mine)
                     continue
             extra.update(dict.fromkeys(k for k in requested if covers(job, k)))
+            if job.kind is WorkKind.VIEWER:
+                # a viewer's own read: the next page of the job's pairs (bounded, and the pairs
+                # that have no segment yet are among them); the job stays with the workers
+                extra.update(dict.fromkeys(await self.runner.pairs_for(job)))
             if job.kind is WorkKind.PAIR and job.viewer_id and job.creator_id:
                 extra[(job.viewer_id, job.creator_id)] = None
         done, retried, failed = await self.runner.run(claimed, owner, self.clock, extra)
