@@ -16,12 +16,13 @@ from domain.insights.messaging import suggest
 from domain.insights.performance import DEFAULT_DAYS, InvalidPerformanceQuery
 from domain.insights.recommendations import recommend
 from domain.insights.view import ReleasedAudience
+from domain.segments.dimensions import BY_DIMENSION, DIMENSIONS
 from schema.audience import AudienceBreakdown, AudienceOverview, PrivacyPolicy, TopSegment
 from schema.context import Info
 from schema.errors import bad_input
 from schema.growth import AudienceGrowth
-from schema.insight_enums import SegmentType
 from schema.recommendations import MessagingSuggestion, Recommendations
+from schema.segment_change import SegmentDimension
 from schema.segment_performance import SegmentPerformance
 
 DEFAULT_TOP_SEGMENTS = 5
@@ -69,12 +70,19 @@ class CreatorAudienceInsights:
 
     @strawberry.field(description="Impressions → interactions → conversions of one segment "
                                   "against the whole audience, over whole days.")
-    async def segment_performance(self, info: Info, segment_type: SegmentType,
+    async def segment_performance(self, info: Info, segment_type: SegmentDimension,
                                   segment_value: str, days: int | None = DEFAULT_DAYS
                                   ) -> SegmentPerformance:
+        # typed SegmentDimension as contract 11 names it; only the tier dimensions have
+        # performance figures (the flags are not recorded per impression)
+        spec = BY_DIMENSION[SegmentDimension(segment_type)]
+        if spec.is_flag:
+            tiers = ", ".join(d.dimension.value for d in DIMENSIONS if not d.is_flag)
+            raise bad_input(f"segmentPerformance covers {tiers}; {spec.dimension.value} has "
+                            "no performance figures", field="segmentType")
         try:
             performance = await info.context.services.insights.performance(
-                self._audience.view, SegmentKind(segment_type), segment_value.strip(),
+                self._audience.view, SegmentKind(spec.group), segment_value.strip(),
                 DEFAULT_DAYS if days is None else days)
         except InvalidPerformanceQuery as exc:
             raise bad_input(str(exc), field=exc.field) from None

@@ -342,7 +342,7 @@ async def test_recommendations_cite_the_numbers_shown(api):
     assert got["messaging"][0]["themes"]
 
 
-PERFORMANCE = """query($id: ID!, $type: SegmentType!, $value: String!, $days: Int) {
+PERFORMANCE = """query($id: ID!, $type: SegmentDimension!, $value: String!, $days: Int) {
   creatorAudience(creatorId: $id) {
     segmentPerformance(segmentType: $type, segmentValue: $value, days: $days) {
       segmentType segmentValue label days since until withheld withheldReason
@@ -401,6 +401,7 @@ async def test_segment_performance_against_baseline(api, store):
     ({"type": "INTENT", "value": "HIGH"}, "segmentValue"),
     ({"type": "BUDGET", "value": "HIGH", "days": 0}, "days"),
     ({"type": "BUDGET", "value": "HIGH", "days": 91}, "days"),
+    ({"type": "SHARED_INTERESTS", "value": "true"}, "segmentType"),  # a flag: no figures
 ])
 async def test_segment_performance_input_is_validated(api, shown, variables, field):
     body = await api.post(PERFORMANCE, {"id": C, **variables}, sub=C, roles=("creator",))

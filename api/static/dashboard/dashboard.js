@@ -14,7 +14,7 @@
 
   // One document for every request; the performance part is included once a segment is known.
   const QUERY = `query CreatorDashboard($creatorId: ID!, $withPerformance: Boolean!,
-    $segmentType: SegmentType!, $segmentValue: String!) {
+    $segmentType: SegmentDimension!, $segmentValue: String!) {
   creatorAudience(creatorId: $creatorId) {
     creatorId withheld withheldReason asOf
     privacy { minimumViewers note }
