@@ -26,6 +26,7 @@ from store.locations import snap_stored_locations
 from store.locks import LockRepository, WorkerRegistry
 from store.queue import QueueRepository
 from store.rollups import RollupRepository
+from store.shards import ensure_indexes
 
 EventStage = Callable[[Event], Awaitable[None]]
 RebuildStage = Callable[[], Awaitable[None]]
@@ -82,7 +83,7 @@ class Services:
     async def start(self) -> None:
         """Create indexes and snap any coordinates stored before locations were cells
         (both idempotent)."""
-        await self.store.ensure_indexes()
+        await ensure_indexes(self.store)
         await self.insights.initialise_untracked()
         migrated = await snap_stored_locations(self.store, self.location_grid)
         if migrated.stale_pairs:

@@ -48,7 +48,7 @@ class LockLost(RuntimeError):
 class DailyResult:
     day: date
     pairs: int
-    snapshots: int | None
+    snapshots: int
     pruned_viewers: int
 
 
@@ -107,14 +107,9 @@ class DailyRun:
         await services.queue.prune_failed(now - FAILED_RETENTION)
         return DailyResult(day, recomputed, snapshots, pruned)
 
-    async def _snapshot(self, day: date) -> int | None:
+    async def _snapshot(self, day: date) -> int:
         """Store the day's aggregate snapshot (services/insights.py owns what it holds)."""
-        try:
-            from services.insights import snapshot_aggregates
-        except ImportError:
-            log.warning("no aggregate snapshots: services.insights.snapshot_aggregates missing")
-            return None
-        return int(await snapshot_aggregates(self.services, day))
+        return await self.services.insights.snapshot_all(day)
 
     async def _renew(self, lock_id: str, progress: str | None = None) -> None:
         if not await self.services.locks.renew(lock_id, self.owner, self.clock() + self.lease,

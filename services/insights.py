@@ -6,8 +6,8 @@ viewers changed). Read side: one document read — the last release — turned i
 privacy-safe view; growth adds two indexed snapshot reads, segment performance one ``$in`` read.
 Nothing on the request path scans segments, so the cost does not depend on the audience size.
 
-``snapshot_aggregates(services, day)`` is the daily job's entry point (the worker calls it at
-02:00 UTC): one snapshot of each creator's *released* aggregate.
+``InsightsService.snapshot_all(day)`` is the daily run's step (02:00 UTC): one snapshot of each
+creator's *released* aggregate.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from domain.insights.aggregates import CreatorAggregate, contribution, transition_delta
 from domain.insights.dominance import Top, cell_tops
@@ -42,9 +41,6 @@ from store.performance import PerformanceRepository
 from store.releases import ReleaseRepository, StoredRelease
 from store.segments import SegmentRepository
 from store.snapshots import SnapshotRepository
-
-if TYPE_CHECKING:
-    from services.container import Services
 
 log = logging.getLogger("audience.insights")
 Clock = Callable[[], datetime]
@@ -222,12 +218,3 @@ class InsightsService:
         if dropped:
             log.warning("dropped stale release marks", extra={"marks": dropped})
         return written
-
-
-async def snapshot_aggregates(services: Services, day: date) -> int:
-    """Write one daily snapshot per creator into ``aggregate_snapshots``; returns how many.
-
-    Called by the daily 02:00 UTC run. Growth compares releases with these snapshots, so they
-    hold the released aggregate, not the live counters (see ``domain.insights.privacy``).
-    """
-    return await services.insights.snapshot_all(day)

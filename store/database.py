@@ -1,8 +1,8 @@
 """The connection to MongoDB (or the embedded in-process store) and the collection catalogue.
 
 ``Store.open`` picks motor when a URL is given and mongomock-motor otherwise; both speak motor's
-API, so every repository is the same code on either. ``ensure_indexes`` creates every collection's
-indexes from the shard-key table (``store/shards.py``).
+API, so every repository is the same code on either. ``store.shards.ensure_indexes`` creates every
+collection's indexes from the shard-key table.
 """
 
 from __future__ import annotations
@@ -77,21 +77,6 @@ class Store:
     def collection(self, name: str) -> CollectionAdapter:
         """The only handle on a collection repositories get: every call is counted."""
         return CollectionAdapter(self.db[name], name, self.counter, self.latency_seconds)
-
-    async def ensure_indexes(self) -> None:
-        """Create every collection's indexes, as ``store.shards.SHARDS`` declares them."""
-        from store.shards import SHARDS, indexes  # the table imports the collection names
-
-        for name, placement in SHARDS.items():
-            models = indexes(name)
-            if models:
-                await self.collection(name).create_indexes(models)
-            # An index the table no longer declares costs every write and serves no query.
-            keep = {ix.document["name"] for ix in models} | {"_id_"}
-            shard_key = dict(placement.key or ())
-            for info in await self.collection(name).list_indexes():
-                if info["name"] not in keep and dict(info["key"]) != shard_key:
-                    await self.collection(name).drop_index(info["name"])
 
     async def admin_command(self, command: dict[str, Any]) -> Any:
         """One command on the admin database (sharding a collection through the router)."""

@@ -1,5 +1,5 @@
 """Where every collection lives on a sharded cluster: its shard key, why, and the indexes that
-follow from it — the one table ``Store.ensure_indexes``, ``deploy/shard.js`` (the sharded
+follow from it — the one table ``ensure_indexes``, ``deploy/shard.js`` (the sharded
 compose profile) and the query audit (``tests/integration/test_query_audit.py``) all read.
 
 Rules the table follows (MongoDB's own):
@@ -242,6 +242,20 @@ def indexes(collection: str) -> list[IndexModel]:
     return out + list(placement.indexes)
 
 
+async def ensure_indexes(store: Store) -> None:
+    """Create every collection's indexes as ``SHARDS`` declares them, and drop the rest."""
+    for name, placement in SHARDS.items():
+        models = indexes(name)
+        if models:
+            await store.collection(name).create_indexes(models)
+        # An index the table no longer declares costs every write and serves no query.
+        keep = {ix.document["name"] for ix in models} | {"_id_"}
+        shard_key = dict(placement.key or ())
+        for info in await store.collection(name).list_indexes():
+            if info["name"] not in keep and dict(info["key"]) != shard_key:
+                await store.collection(name).drop_index(info["name"])
+
+
 def shard_commands(db_name: str) -> list[dict[str, object]]:
     """The admin commands that shard ``db_name`` as the table says: enable sharding, then one
     ``shardCollection`` per sharded collection (unsharded ones stay on the primary shard)."""
@@ -259,7 +273,7 @@ async def shard_collections(store: Store, db_name: str) -> list[str]:
     run again: a collection already sharded on the same key is left as it is."""
     from pymongo.errors import OperationFailure
 
-    await store.ensure_indexes()
+    await ensure_indexes(store)
     done = []
     for command in shard_commands(db_name):
         try:

@@ -21,7 +21,6 @@ from domain.insights.labels import keys
 from domain.insights.privacy import coarse_count, coarse_percentage, partition
 from domain.insights.releases import cells_of
 from domain.insights.view import audience_view
-from services.insights import snapshot_aggregates
 from services.rebuild import rebuild_all
 from store.database import Collections, Store
 from store.performance import performance_id
@@ -315,7 +314,7 @@ async def test_growth_compares_the_release_with_the_snapshot_a_week_back(api, se
     await audience_of(api, [(10, LOW_CHAT_REMOTE), (10, MID_MEETING_NEARBY),
                             (10, HIGH_CALL_LOCAL)])
     week_ago = datetime.now(UTC).date() - timedelta(days=7)
-    assert await snapshot_aggregates(services, week_ago) == 1
+    assert await services.insights.snapshot_all(week_ago) == 1
     await join(api, C, crowd("later", (10, HIGH_CALL_LOCAL), (10, LOW_CHAT_REMOTE)))
     growth = (await audience(api, C))["growth"]
     week = growth["last7Days"]
