@@ -42,6 +42,8 @@ The tuples below (``on_event``, ``on_transition``, ``in_rebuild``) are that tabl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.insights.aggregates import transition_delta
 from domain.locations import DEFAULT_GRID, LocationGrid
 from domain.queue import QueuePolicy
@@ -57,7 +59,7 @@ from services.insights import InsightsService
 from services.jobs import JobRunner
 from services.scheduling import PriorityScheduler
 from services.segments import SegmentService, SegmentTransition, TransitionHandler, utc_now
-from store.aggregates import AggregateRepository
+from store.aggregates import AggregateMove, AggregateRepository
 from store.configuration import ConfigurationRepository
 from store.creator_index import CreatorIndexRepository
 from store.database import Store
@@ -107,30 +109,30 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
     history = SegmentHistory(SegmentChangeLog(store))
 
     # Exactly once per change, even across a crash: the change id marks the $inc.
-    async def move_aggregate(change: SegmentTransition) -> None:
-        await aggregates.apply(change.after.creator_id,
-                               transition_delta(change.before, change.after),
-                               change.id, change.after.last_updated)
+    async def move_aggregates(changes: Sequence[SegmentTransition]) -> None:
+        await aggregates.apply_many([
+            AggregateMove(c.after.creator_id, transition_delta(c.before, c.after), c.id,
+                          c.after.last_updated) for c in changes])
 
-    async def forget_change(change: SegmentTransition) -> None:
-        await aggregates.forget(change.after.creator_id, change.id)
+    async def forget_changes(changes: Sequence[SegmentTransition]) -> None:
+        await aggregates.forget_many([(c.after.creator_id, c.id) for c in changes])
 
+    # each stage gets a batch's changes in one call and writes them in one round trip
     on_transition = (
         ("creator aggregates", TransitionHandler(
-            move_aggregate, confirmed=forget_change,
+            move_aggregates, confirmed=forget_changes,
             relevant=lambda change: bool(transition_delta(change.before, change.after)))),
-        ("insights", TransitionHandler(insights.on_transition, confirmed=insights.on_confirmed,
+        ("insights", TransitionHandler(insights.on_transitions, confirmed=insights.on_confirmed,
                                        relevant=insights.relevant)),
-        # one append per batch, before the batch is confirmed; ids make redeliveries no-ops
-        ("segment history", TransitionHandler(deliver_batch=history.record,
-                                              relevant=history.relevant)),
+        # before the batch is confirmed; ids make redeliveries no-ops
+        ("segment history", TransitionHandler(history.record, relevant=history.relevant)),
     )
     segments = SegmentService(rollups, segment_repository, configuration, risk,
                               handlers=[handler for _, handler in on_transition])
     on_event: tuple[tuple[str, EventStage], ...] = (
         ("schedule segment work", PriorityScheduler(segments, queue)),
-        ("creator index", indexer.on_event),
-        ("conversions", impressions.on_event),
+        ("creator index", indexer.on_events),
+        ("conversions", impressions.on_events),
     )
     ingestion = Ingestion(ledger, rollups, outcomes=event_outcomes or _ignore,
                           handlers=[stage for _, stage in on_event])

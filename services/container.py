@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from domain.events import Event
@@ -28,7 +28,8 @@ from store.queue import QueueRepository
 from store.rollups import RollupRepository
 from store.shards import ensure_indexes
 
-EventStage = Callable[[Event], Awaitable[None]]
+#: takes a batch of newly stored events (a single event is a batch of one)
+EventStage = Callable[[Sequence[Event]], Awaitable[None]]
 RebuildStage = Callable[[], Awaitable[None]]
 
 

@@ -139,45 +139,58 @@ class CreatorIndexer:
         self._again: set[str] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
 
-    async def on_release(self, creator_id: str) -> None:
-        """A release was published: the card follows it (idempotent)."""
-        await self.refresh(creator_id)
+    async def on_release(self, creator_ids: Sequence[str]) -> None:
+        """Releases were published: the cards follow them (idempotent)."""
+        await self.refresh_many(creator_ids)
 
-    async def on_event(self, event: Event) -> None:
+    async def on_events(self, events: Sequence[Event]) -> None:
         """An id first seen as ``creatorId`` becomes a known creator (a card from its release
         and profile: no audience yet); a creator's new location or interests move their card
-        (viewers have none)."""
-        creator = event.creator_id
-        if creator and creator not in self._seen:
-            if not await self.index.exists(creator):
-                await self.refresh(creator)
+        (viewers have none). One read says which ids have cards; the cards to write are
+        written together."""
+        fresh = list(dict.fromkeys(e.creator_id for e in events
+                                   if e.creator_id and e.creator_id not in self._seen))
+        moved = list(dict.fromkeys(e.user_id for e in events
+                                   if e.type in PROFILE_EVENTS and e.user_id))
+        if not fresh and not moved:
+            return
+        indexed = await self.index.existing([*fresh, *moved])
+        await self.refresh_many([*(c for c in fresh if c not in indexed),
+                                 *(u for u in moved if u in indexed)])
+        for creator in fresh:
             self._seen[creator] = None
-            while len(self._seen) > MAX_REMEMBERED_CREATORS:
-                self._seen.popitem(last=False)
-        if event.type in PROFILE_EVENTS and event.user_id and await self.index.exists(
-                event.user_id):
-            await self.refresh(event.user_id)
+        while len(self._seen) > MAX_REMEMBERED_CREATORS:
+            self._seen.popitem(last=False)
 
     async def refresh(self, creator_id: str) -> None:
-        if creator_id in self._running:
-            self._again.add(creator_id)  # the running refresh goes round once more
-            return
-        self._running.add(creator_id)
-        try:
-            while True:
-                self._again.discard(creator_id)
-                await self._write(creator_id)
-                if creator_id not in self._again:
-                    break
-        finally:
-            self._running.discard(creator_id)
+        await self.refresh_many([creator_id])
 
-    async def _write(self, creator_id: str) -> None:
-        [aggregate] = await self._released.published([creator_id])
-        [profile] = await self._rollups.profiles([creator_id])
-        card = build_card(creator_id, aggregate, profile)
-        before = await self.index.upsert(card)
-        self._pools.note(before, card)
+    async def refresh_many(self, creator_ids: Sequence[str]) -> None:
+        """Rewrite the cards of ``creator_ids``; a creator whose refresh is already running
+        in this process is left to it, which goes round once more."""
+        mine = []
+        for creator_id in dict.fromkeys(creator_ids):
+            if creator_id in self._running:
+                self._again.add(creator_id)
+            else:
+                mine.append(creator_id)
+        self._running.update(mine)
+        try:
+            todo = mine
+            while todo:
+                self._again.difference_update(todo)
+                await self._write_many(todo)
+                todo = [c for c in todo if c in self._again]
+        finally:
+            self._running.difference_update(mine)
+
+    async def _write_many(self, creator_ids: Sequence[str]) -> None:
+        aggregates = await self._released.published(creator_ids)
+        profiles = await self._rollups.profiles(creator_ids)
+        cards = [build_card(c, aggregate, profile)
+                 for c, aggregate, profile in zip(creator_ids, aggregates, profiles, strict=True)]
+        for before, card in zip(await self.index.upsert_many(cards), cards, strict=True):
+            self._pools.note(before, card)
 
     async def rebuild(self) -> int:
         """Every card again from the releases and profiles (a stage of ``audience rebuild``)."""
@@ -187,7 +200,8 @@ class CreatorIndexer:
         async for batch in self.index.indexed_creators():
             aggregates = await self._released.published(batch)
             profiles = await self._rollups.profiles(batch)
-            for creator_id, aggregate, profile in zip(batch, aggregates, profiles, strict=True):
-                await self.index.upsert(build_card(creator_id, aggregate, profile))
-                written += 1
+            await self.index.upsert_many(
+                [build_card(creator_id, aggregate, profile) for creator_id, aggregate, profile
+                 in zip(batch, aggregates, profiles, strict=True)])
+            written += len(batch)
         return written

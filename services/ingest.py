@@ -27,9 +27,10 @@ from datetime import UTC, datetime, timedelta
 from domain.events import ConflictingReplay, Event, conflicting_replay
 from domain.rollups import rollup_update
 from store.ledger import EventLedger
-from store.rollups import RollupRepository
+from store.rollups import RollupItem, RollupRepository
 
-EventListener = Callable[[Event], Awaitable[None]]
+#: a pipeline stage: takes a batch of newly stored events
+EventListener = Callable[[Sequence[Event]], Awaitable[None]]
 Clock = Callable[[], datetime]
 #: told each event's outcome: (event type, "accepted" | "duplicate" | "refused")
 EventOutcomes = Callable[[str, str], None]
@@ -105,8 +106,9 @@ class Ingestion:
         """Store each event once, in one ledger round trip for the batch; a replayed id (or
         one repeated within the batch) changes nothing and is answered as a duplicate.
 
-        The new events' effects then run in batch order, and one write marks them all
-        applied; a crash in between leaves them unapplied for recovery, as for one event."""
+        The new events' effects then run as one batch — each stage a constant number of
+        round trips, whatever the batch size — and one write marks them all applied; a crash
+        in between leaves them unapplied for recovery, as for one event."""
         try:
             await self.check_replays(events)  # a batch with one conflict stores nothing
         except ConflictingReplay:
@@ -114,9 +116,9 @@ class Ingestion:
             raise
         stored = await self._ledger.append_many(events, received_at or self._clock())
         fresh = [event for event, new in zip(events, stored, strict=True) if new]
-        for event in fresh:
-            await self._effects(event)
-        await self._ledger.mark_applied([event.event_id for event in fresh])
+        if fresh:
+            await self._effects(fresh)
+            await self._ledger.mark_applied([event.event_id for event in fresh])
         receipts = []
         for event, new in zip(events, stored, strict=True):
             if not new:
@@ -139,22 +141,28 @@ class Ingestion:
         for event_type in event_types:
             self._outcomes(event_type, REFUSED)
 
-    async def _effects(self, event: Event) -> None:
-        """Everything a stored event sets in motion: its rollups, then the pipeline's stages."""
-        await self.apply_rollups(event)
+    async def _effects(self, events: Sequence[Event]) -> None:
+        """Everything stored events set in motion: their rollups, then the pipeline's
+        stages, each taking the whole batch."""
+        await self.apply_rollups_many(events)
         for handler in self.handlers:
-            await handler(event)
+            await handler(events)
 
     async def _finish(self, event: Event) -> None:
         """The effects of one event, then the mark that it is done (recovery)."""
-        await self._effects(event)
+        await self._effects([event])
         await self._ledger.mark_applied([event.event_id])
 
     async def apply_rollups(self, event: Event) -> None:
-        """Move the counters ``event`` touches, at most once per document (also used by
-        rebuild)."""
-        await self._rollups.apply(rollup_update(event), event.viewer_id, event.creator_id,
-                                  event.user_id, event_id=event.event_id)
+        """Move the counters ``event`` touches, at most once per document."""
+        await self.apply_rollups_many([event])
+
+    async def apply_rollups_many(self, events: Sequence[Event]) -> None:
+        """Move the counters a batch of events touches, at most once per document and event
+        (also used by rebuild, a page of the ledger at a time)."""
+        await self._rollups.apply_many([
+            RollupItem(rollup_update(e), e.viewer_id, e.creator_id, e.user_id, e.event_id)
+            for e in events])
 
     async def recover(self, older_than: timedelta = RECOVERY_AFTER, *,
                       limit: int = RECOVERY_BATCH) -> int:

@@ -13,7 +13,7 @@ creator's *released* aggregate.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from domain.insights.aggregates import CreatorAggregate, contribution, transition_delta
@@ -38,13 +38,14 @@ from domain.insights.view import AUDIENCE, AudienceView, ReleasedAudience, audie
 from services.segments import SegmentTransition
 from store.aggregates import AggregateRepository
 from store.performance import PerformanceRepository
-from store.releases import ReleaseRepository, StoredRelease
+from store.releases import HeldChange, ReleaseCommit, ReleaseRepository, StoredRelease
 from store.segments import SegmentRepository
 from store.snapshots import SnapshotRepository
 
 log = logging.getLogger("audience.insights")
 Clock = Callable[[], datetime]
-ReleaseListener = Callable[[str], Awaitable[None]]
+#: told the creators whose release was just published (a batch's at once)
+ReleaseListener = Callable[[Sequence[str]], Awaitable[None]]
 
 #: compare-and-swap attempts before a release is left to the next writer or reader
 MAX_RELEASE_ATTEMPTS = 5
@@ -73,9 +74,10 @@ class InsightsService:
         #: from other viewers (discovery) may move
         self._on_release = tuple(stage for _, stage in on_release)
 
-    async def _published(self, creator_id: str) -> None:
-        for stage in self._on_release:
-            await stage(creator_id)
+    async def _published(self, creator_ids: Sequence[str]) -> None:
+        if creator_ids:
+            for stage in self._on_release:
+                await stage(creator_ids)
 
     # --- write side -------------------------------------------------------------------------
     @staticmethod
@@ -83,41 +85,54 @@ class InsightsService:
         """Only changes that move the creator's counters matter here."""
         return bool(transition_delta(change.before, change.after))
 
-    async def on_transition(self, change: SegmentTransition) -> None:
-        """Hold the change back under its viewer; release if enough viewers have changed."""
+    async def on_transitions(self, changes: Sequence[SegmentTransition]) -> None:
+        """Hold the changes back under their viewers (one write for the batch); release each
+        creator whose held-back changes now allow it."""
         if self._paused:
             return
-        delta = transition_delta(change.before, change.after)
-        if not delta:
-            return
-        after = change.after
-        stored = await self.releases.record(after.creator_id, after.viewer_id, delta,
-                                            change.id, after.last_updated)
-        if stored is not None:
-            await self._settle(stored)
+        held = [HeldChange(c.after.creator_id, c.after.viewer_id, delta, c.id,
+                           c.after.last_updated)
+                for c in changes if (delta := transition_delta(c.before, c.after))]
+        await self._published(await self._settle_many(await self.releases.record_many(held)))
 
-    async def on_confirmed(self, change: SegmentTransition) -> None:
-        await self.releases.forget(change.after.creator_id, change.id)
+    async def on_confirmed(self, changes: Sequence[SegmentTransition]) -> None:
+        await self.releases.forget_many([(c.after.creator_id, c.id) for c in changes])
 
-    async def _settle(self, stored: StoredRelease) -> None:
-        """Cut the release ``stored`` allows, if any. A lost compare-and-swap means another
-        change was recorded meanwhile, and its writer settles the newer state."""
-        plan = plan_release(stored.state)
-        if plan is not None:
-            tops = (await self.contributions(stored.creator_id)
-                    if Family.REVENUE in plan.families else None)
-            if await self.releases.commit(stored.creator_id, stored.version, plan.state,
-                                          plan.families, self.clock(), tops) and plan.families:
-                await self._published(stored.creator_id)
+    async def _settle(self, stored: StoredRelease) -> bool:
+        """Cut the release ``stored`` allows, if any; whether one was published."""
+        return bool(await self._settle_many([stored]))
+
+    async def _settle_many(self, stored: Sequence[StoredRelease]) -> list[str]:
+        """Cut the releases the ``stored`` states allow (one write for all, one read of the
+        revenue-releasing audiences for the dominance rule); the creators published. A lost
+        compare-and-swap means another change was recorded meanwhile, and its writer settles
+        the newer state."""
+        plans = [(s, plan) for s in stored if (plan := plan_release(s.state)) is not None]
+        if not plans:
+            return []
+        revenue = [s.creator_id for s, plan in plans if Family.REVENUE in plan.families]
+        tops = await self.contributions_many(revenue)
+        committed = await self.releases.commit_many(
+            [ReleaseCommit(s.creator_id, s.version, plan.state, plan.families,
+                           tops.get(s.creator_id)) for s, plan in plans], self.clock())
+        return [s.creator_id for s, plan in plans
+                if s.creator_id in committed and plan.families]
+
+    async def contributions_many(self, creator_ids: Sequence[str]) -> dict[str, dict[str, Top]]:
+        """:meth:`contributions` of several creators, from one paged read of their segments."""
+        if not creator_ids:
+            return {}
+        if self.segments is None:
+            return {c: {} for c in creator_ids}
+        return {creator: cell_tops(
+                    ([c for c in contribution(s) if family_of(c) is Family.REVENUE],
+                     s.revenue_tokens) for s in segments)
+                for creator, segments in (await self.segments.of_creators(creator_ids)).items()}
 
     async def contributions(self, creator_id: str) -> dict[str, Top]:
         """The largest contributions per revenue cell, from the creator's segments now: a
         revenue release publishes every pending revenue change, so this is what it shows."""
-        if self.segments is None:
-            return {}
-        return cell_tops(
-            ([c for c in contribution(s) if family_of(c) is Family.REVENUE], s.revenue_tokens)
-            for s in await self.segments.of_creator(creator_id))
+        return (await self.contributions_many([creator_id]))[creator_id]
 
     # --- read side --------------------------------------------------------------------------
     async def released(self, creator_id: str) -> StoredRelease | None:
@@ -139,7 +154,7 @@ class InsightsService:
             if cells:
                 await self.releases.initialise(creator_id, cells, self.clock(),
                                                await self.contributions(creator_id))
-                await self._published(creator_id)
+                await self._published([creator_id])
                 written += 1
         return written
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from domain.events import Event
 from services.container import Services
 
 Progress = Callable[[int, int], None]
+#: events replayed per rollup batch (one round trip per rollup collection each)
+REPLAY_BATCH = 500
 
 
 async def rebuild_rollups(services: Services, progress: Progress | None = None) -> int:
@@ -21,13 +24,28 @@ async def rebuild_rollups(services: Services, progress: Progress | None = None) 
     total = await services.ledger.count()
     await services.rollups.clear()
     done = 0
+    batch: list[Event] = []
     async for event in services.ledger.replay():
-        await services.ingestion.apply_rollups(event)
-        done += 1
-        if progress and (done % 500 == 0 or done == total):
-            progress(done, total)
+        batch.append(event)
+        if len(batch) >= REPLAY_BATCH:
+            done += await _replay(services, batch)
+            if progress:
+                progress(done, total)
+    done += await _replay(services, batch)
+    if progress and batch:
+        progress(done, total)
     await services.ledger.mark_all_applied(started)
     return done
+
+
+async def _replay(services: Services, batch: list[Event]) -> int:
+    """Apply and empty ``batch`` (a constant number of round trips for it); its size."""
+    if not batch:
+        return 0
+    size = len(batch)
+    await services.ingestion.apply_rollups_many(batch)
+    batch.clear()
+    return size
 
 
 async def rebuild_all(services: Services, progress: Progress | None = None) -> int:

@@ -29,7 +29,7 @@ from domain.segments.thresholds import SegmentThresholds
 from store.configuration import ConfigurationRepository
 from store.risk import RiskRepository
 from store.rollups import PairKey, RollupRepository
-from store.segments import SegmentRepository, StoredSegment, TransitionRecord
+from store.segments import SegmentRepository, TransitionRecord, VersionedWrite
 
 #: pairs recomputed per batch of store reads (one $in query per collection per batch)
 RECOMPUTE_BATCH = 200
@@ -58,7 +58,6 @@ class SegmentTransition:
     id: str = ""
 
 
-TransitionListener = Callable[[SegmentTransition], Awaitable[None]]
 #: receives a whole batch's changes in one call (so it can write them in one round trip)
 TransitionBatchListener = Callable[[Sequence[SegmentTransition]], Awaitable[None]]
 TransitionFilter = Callable[[SegmentTransition], bool]
@@ -71,20 +70,22 @@ class ConcurrentUpdateError(RuntimeError):
 
 @dataclass(frozen=True)
 class TransitionHandler:
-    """What runs on a segment transition (api/bootstrap.py lists them, in order).
+    """What runs on segment transitions (api/bootstrap.py lists them, in order).
 
-    ``deliver`` gets every change at least once and must apply a given id at most once;
-    ``relevant`` says which changes it cares about (a change nobody cares about is written
-    without an outbox record); ``confirmed`` runs once the change is confirmed delivered, to
-    drop whatever ``deliver`` kept to recognise a redelivery. ``deliver_batch`` instead gets
-    each batch's relevant changes in one call, before they are confirmed (a batch redelivered
-    after a crash repeats ids, which it must recognise).
+    ``deliver`` gets each batch's relevant changes in one call (so it can write them in one
+    round trip), every change at least once, and must apply a given id at most once (a batch
+    redelivered after a crash repeats ids); ``relevant`` says which changes it cares about (a
+    change nobody cares about is written without an outbox record); ``confirmed`` runs once
+    the changes are confirmed delivered, to drop whatever ``deliver`` kept to recognise a
+    redelivery.
     """
 
-    deliver: TransitionListener | None = None
+    deliver: TransitionBatchListener | None = None
     relevant: TransitionFilter | None = None
-    confirmed: TransitionListener | None = None
-    deliver_batch: TransitionBatchListener | None = None
+    confirmed: TransitionBatchListener | None = None
+
+    def wants(self, changes: Sequence[SegmentTransition]) -> list[SegmentTransition]:
+        return [c for c in changes if self.relevant is None or self.relevant(c)]
 
 
 def utc_now() -> datetime:
@@ -150,26 +151,38 @@ class SegmentService:
 
     async def _recompute_batch(self, keys: Sequence[PairKey], now: datetime, conflicts: int = 0
                                ) -> list[AudienceSegment | None]:
+        """Classify a batch of pairs and write them in one round trip; deliver and confirm
+        their changes as one batch (each stage one round trip per collection it touches)."""
         started = time.perf_counter()
         thresholds = await self.configuration.current()
         inputs = await self._inputs(keys)
         stored = await self.segments.get_versioned(keys)
         results: list[AudienceSegment | None] = []
-        raced: list[int] = []
-        delivered: list[SegmentTransition] = []
+        writes: list[VersionedWrite] = []
+        changes: list[tuple[int, SegmentTransition]] = []
         for (viewer_id, creator_id), pair_inputs in zip(keys, inputs, strict=True):
             if pair_inputs is None:
                 results.append(None)
                 continue
             segment = classify_pair(pair_inputs, thresholds, now)
-            written = await self._write(segment, stored.get((viewer_id, creator_id)), now)
-            if written is None:
-                raced.append(len(results))
-            elif written.id:
-                delivered.append(written)
+            previous = stored.get((viewer_id, creator_id))
+            before = previous.segment if previous else None
+            change = SegmentTransition(before, segment, uuid.uuid4().hex)
+            relevant = _changed(before, segment) and any(
+                sub.relevant is None or sub.relevant(change) for sub in self.handlers)
+            if not relevant:
+                change = dataclasses.replace(change, id="")
+            writes.append(VersionedWrite(
+                segment, previous.version if previous else None,
+                TransitionRecord(change.id, now, before, segment) if relevant else None))
+            changes.append((len(results), change))
             results.append(segment)
-        # One confirmation for the batch: a crash before it only means redeliveries, which
-        # the listeners recognise by id.
+        saved = await self.segments.save_versioned_many(writes) if writes else []
+        raced = [i for (i, _), ok in zip(changes, saved, strict=True) if not ok]
+        delivered = [c for (_, c), ok in zip(changes, saved, strict=True) if ok and c.id]
+        # Delivered, then one confirmation for the batch: a crash before it only means
+        # redeliveries, which the listeners recognise by id.
+        await self._deliver(delivered)
         await self._confirm(delivered)
         if keys:
             per_pair = (time.perf_counter() - started) / len(keys)
@@ -217,44 +230,19 @@ class SegmentService:
         return ThresholdPreview(pairs_evaluated=len(keys), pairs_total=total,
                                 moves=tuple(sorted(moves.items(), key=_move_order)))
 
-    async def _write(self, segment: AudienceSegment, stored: StoredSegment | None,
-                     now: datetime) -> SegmentTransition | None:
-        """Store ``segment`` over ``stored`` and deliver the change (not yet confirmed).
-
-        Returns the change (its ``id`` empty when nobody needed it delivered), ``None`` when
-        another writer changed the pair first."""
-        before = stored.segment if stored else None
-        change = SegmentTransition(before, segment, uuid.uuid4().hex)
-        relevant = _changed(before, segment) and any(
-            sub.relevant is None or sub.relevant(change) for sub in self.handlers)
-        record = TransitionRecord(change.id, now, before, segment) if relevant else None
-        if not await self.segments.save_versioned(segment, stored.version if stored else None,
-                                                  record):
-            return None
-        if not relevant:
-            return dataclasses.replace(change, id="")
-        await self._deliver(change)
-        return change
-
-    async def _deliver(self, change: SegmentTransition) -> None:
+    async def _deliver(self, changes: Sequence[SegmentTransition]) -> None:
         for sub in self.handlers:
-            if sub.deliver is not None and (sub.relevant is None or sub.relevant(change)):
-                await sub.deliver(change)
+            if sub.deliver is not None and (batch := sub.wants(changes)):
+                await sub.deliver(batch)
 
     async def _confirm(self, changes: Sequence[SegmentTransition]) -> None:
         if not changes:
             return
-        for sub in self.handlers:
-            if sub.deliver_batch is not None:
-                batch = [c for c in changes if sub.relevant is None or sub.relevant(c)]
-                if batch:
-                    await sub.deliver_batch(batch)
         await self.segments.confirm([((c.after.viewer_id, c.after.creator_id), c.id)
                                      for c in changes])
-        for change in changes:
-            for sub in self.handlers:
-                if sub.confirmed is not None and (sub.relevant is None or sub.relevant(change)):
-                    await sub.confirmed(change)
+        for sub in self.handlers:
+            if sub.confirmed is not None and (batch := sub.wants(changes)):
+                await sub.confirmed(batch)
 
     async def redeliver(self, older_than: timedelta, now: datetime | None = None,
                         limit: int = 500) -> int:
@@ -265,21 +253,26 @@ class SegmentService:
         """
         now = now or self.clock()
         records = await self.segments.undelivered(now - older_than, limit)
-        delivered: list[SegmentTransition] = []
-        for record in records:
-            change = SegmentTransition(record.before, record.after, record.id)
-            try:
-                await self._deliver(change)
-            except Exception as exc:
-                # One poison record must not stall the sweep: it is retried a grace later,
-                # and set aside in dead_letters once its attempts are spent.
-                buried = await self.segments.delivery_failed(
-                    record, error_text(exc), now, MAX_DELIVERY_ATTEMPTS)
-                log.warning("redelivery failed", extra={
-                    "change": record.id, "attempts": record.attempts + 1,
-                    "dead_lettered": buried, "error": error_text(exc)})
-                continue
-            delivered.append(change)
+        changes = [SegmentTransition(r.before, r.after, r.id) for r in records]
+        try:
+            await self._deliver(changes)  # the whole sweep as one batch
+            delivered = changes
+        except Exception:
+            # Some record fails: deliver them one by one, so one poison record does not stall
+            # the sweep; it is retried a grace later, and set aside in dead_letters once its
+            # attempts are spent. (Those delivered in the failed batch are recognised by id.)
+            delivered = []
+            for record, change in zip(records, changes, strict=True):
+                try:
+                    await self._deliver([change])
+                except Exception as exc:
+                    buried = await self.segments.delivery_failed(
+                        record, error_text(exc), now, MAX_DELIVERY_ATTEMPTS)
+                    log.warning("redelivery failed", extra={
+                        "change": record.id, "attempts": record.attempts + 1,
+                        "dead_lettered": buried, "error": error_text(exc)})
+                    continue
+                delivered.append(change)
         await self._confirm(delivered)
         return len(delivered)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from domain.insights.aggregates import BREAKDOWN_KINDS, CreatorAggregate
+from store.bulk import update_each
 from store.database import Collections, Store, pages
 
 
@@ -28,6 +28,24 @@ def aggregate_from_doc(d: Mapping[str, Any]) -> CreatorAggregate:
     )
 
 
+@dataclass(frozen=True)
+class AggregateMove:
+    """One change's move of a creator's counters (applied once by ``change_id``)."""
+
+    creator_id: str
+    delta: Mapping[str, int]
+    change_id: str
+    at: datetime | None
+
+
+def _by_creator(changes: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for creator, change_id in changes:
+        if change_id:
+            grouped.setdefault(creator, []).append(change_id)
+    return grouped
+
+
 #: field holding the ids of changes applied but not yet confirmed (see ``apply``)
 APPLIED = "applied"
 
@@ -38,31 +56,36 @@ class AggregateRepository:
 
     async def apply(self, creator_id: str, delta: Mapping[str, int],
                     change_id: str | None = None, at: datetime | None = None) -> None:
-        """Move a creator's counters by ``delta`` (one atomic ``$inc``).
-
-        With ``change_id`` the move happens at most once: the same update marks the id as
-        applied, and a redelivered change finds the mark and moves nothing. ``forget`` drops
-        the mark once the change is confirmed, so marks never accumulate.
-        """
+        """Move a creator's counters by ``delta`` (one atomic ``$inc``); see :meth:`apply_many`."""
         if not delta:
             return
         if change_id is None:
             await self._aggregates.update_one({"_id": creator_id}, {"$inc": dict(delta)},
                                               upsert=True)
             return
-        unseen = {"_id": creator_id, f"{APPLIED}.{change_id}": {"$exists": False}}
-        update = {"$inc": dict(delta), "$set": {f"{APPLIED}.{change_id}": at}}
-        try:
-            await self._aggregates.update_one(unseen, update, upsert=True)
-        except DuplicateKeyError:
-            # Either the mark is there (applied before) or a concurrent first write created
-            # the document: only the second case still needs the move.
-            await self._aggregates.update_one(unseen, update)
+        await self.apply_many([AggregateMove(creator_id, delta, change_id, at)])
+
+    async def apply_many(self, moves: Sequence[AggregateMove]) -> None:
+        """Move creators' counters, one atomic ``$inc`` per change, all in one round trip.
+
+        Each move happens at most once: the same update marks its change id as applied, and a
+        redelivered change finds the mark and moves nothing. ``forget_many`` drops the marks
+        once the changes are confirmed, so marks never accumulate."""
+        await update_each(self._aggregates, [
+            ({"_id": m.creator_id, f"{APPLIED}.{m.change_id}": {"$exists": False}},
+             {"$inc": dict(m.delta), "$set": {f"{APPLIED}.{m.change_id}": m.at}})
+            for m in moves if m.delta])
 
     async def forget(self, creator_id: str, change_id: str) -> None:
         """Drop the applied-mark of a confirmed change."""
-        await self._aggregates.update_one({"_id": creator_id},
-                                          {"$unset": {f"{APPLIED}.{change_id}": ""}})
+        await self.forget_many([(creator_id, change_id)])
+
+    async def forget_many(self, changes: Sequence[tuple[str, str]]) -> None:
+        """Drop the applied-marks of confirmed changes ((creator, change id) ...): one write
+        per creator, in one round trip."""
+        await update_each(self._aggregates, [
+            ({"_id": creator}, {"$unset": {f"{APPLIED}.{c}": "" for c in ids}})
+            for creator, ids in _by_creator(changes).items()], upsert=False)
 
     async def forget_stale(self, before: datetime) -> int:
         """Drop marks left by writers that died between applying and confirming (daily)."""

@@ -17,6 +17,7 @@ from pymongo import ReturnDocument
 
 from domain.discovery.cards import AudienceProfile, CreatorCard
 from domain.locations import Cell
+from store.bulk import update_each
 from store.database import PAGE_SIZE, Collections, Store, pages
 
 #: the card fields a pool can be keyed by ("all" is every creator)
@@ -60,6 +61,23 @@ class CreatorIndexRepository:
             {"_id": card.creator_id}, {"$set": card_to_doc(card)}, upsert=True,
             return_document=ReturnDocument.BEFORE)
         return card_from_doc(before) if before else None
+
+    async def upsert_many(self, cards: Sequence[CreatorCard]) -> list[CreatorCard | None]:
+        """Store ``cards`` (one write each, in one round trip); the cards they replaced, read
+        just before (what the process's cached pools must drop them from)."""
+        if not cards:
+            return []
+        before = await self.get_many([c.creator_id for c in cards])
+        await update_each(self._cards, [({"_id": c.creator_id}, {"$set": card_to_doc(c)})
+                                        for c in cards])
+        return before
+
+    async def existing(self, creator_ids: Sequence[str]) -> set[str]:
+        """Which of ``creator_ids`` have a card (one read)."""
+        if not creator_ids:
+            return set()
+        return {d["_id"] async for d in self._cards.find(
+            {"_id": {"$in": sorted(set(creator_ids))}}, {"_id": 1})}
 
     async def get_many(self, creator_ids: Sequence[str]) -> list[CreatorCard | None]:
         """Cards in key order, ``None`` for a creator not indexed."""

@@ -27,8 +27,9 @@ from domain.discovery.impressions import (
     counting_day,
     performance_id,
 )
+from store.bulk import update_each
 from store.database import Collections, Store, utc
-from store.rollups import APPLIED_EVENTS, apply_once, pair_id
+from store.rollups import APPLIED_EVENTS, apply_once_write, pair_id
 
 _COUNTERS = ("impressions", "interactions", "conversions", "revenue_tokens")
 #: writes of one flush in flight at once (a real server overlaps their round trips)
@@ -50,6 +51,17 @@ class StoredImpression:
     labels: Mapping[str, str]
     impressions: int
     converted_impression: datetime | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one event following an impression adds to its creator's performance counters."""
+
+    impression: StoredImpression
+    event_id: str
+    interactions: int
+    conversions: int
+    revenue_tokens: int
 
 
 def _perf_keys(creator_id: str, labels: Mapping[str, str], day: str
@@ -108,44 +120,74 @@ class ImpressionRepository:
             {"_id": doc_id, "creator_id": fields["creator_id"]},
             {"$inc": dict(inc), "$setOnInsert": {**fields, **zeros}}, upsert=True)
 
-    async def latest(self, viewer_id: str, creator_id: str) -> StoredImpression | None:
-        d = await self._impressions.find_one({"_id": pair_id(viewer_id, creator_id)})
-        if d is None:
-            return None
-        at = utc(d["last_impressed_at"])
-        assert at is not None
-        return StoredImpression(viewer_id=viewer_id, creator_id=creator_id,
-                                last_impressed_at=at, labels=d.get("labels") or {},
-                                impressions=int(d.get("impressions", 0)),
-                                converted_impression=utc(d.get("converted_impression")))
+    async def latest_many(self, pairs: Sequence[tuple[str, str]]
+                          ) -> dict[tuple[str, str], StoredImpression]:
+        """The stored impressions of ``pairs`` (pairs never shown left out), in one read."""
+        if not pairs:
+            return {}
+        found: dict[tuple[str, str], StoredImpression] = {}
+        async for d in self._impressions.find(
+                {"_id": {"$in": sorted({pair_id(v, c) for v, c in pairs})}}):
+            at = utc(d["last_impressed_at"])
+            assert at is not None
+            viewer_id, creator_id = d["viewer_id"], d["creator_id"]
+            found[(viewer_id, creator_id)] = StoredImpression(
+                viewer_id=viewer_id, creator_id=creator_id, last_impressed_at=at,
+                labels=d.get("labels") or {}, impressions=int(d.get("impressions", 0)),
+                converted_impression=utc(d.get("converted_impression")))
+        return found
 
-    async def claim_conversion(self, imp: StoredImpression, at: datetime, event_id: str
-                               ) -> bool:
-        """Mark the impression converted; True only for the first claim of that impression —
-        or for the event that made it, claiming again (recovery re-running the listener)."""
-        claimed = await self._impressions.find_one_and_update(
+    async def latest(self, viewer_id: str, creator_id: str) -> StoredImpression | None:
+        return (await self.latest_many([(viewer_id, creator_id)])).get((viewer_id, creator_id))
+
+    async def claim_conversions(self, claims: Sequence[tuple[StoredImpression, datetime, str]]
+                                ) -> set[str]:
+        """Mark impressions converted, each by (impression, at, event id); returns the events
+        whose claim holds: the first claim of an impression — or the event that made it,
+        claiming again (recovery re-running the listener). Two round trips: the claims, then
+        who holds each (a claim that lost leaves the winner's event id in place)."""
+        if not claims:
+            return set()
+        await update_each(self._impressions, [(
             {"_id": pair_id(imp.viewer_id, imp.creator_id),
              "last_impressed_at": imp.last_impressed_at,
              "$or": [{"converted_impression": {"$ne": imp.last_impressed_at}},
                      {"converted_by": event_id}]},
             {"$set": {"converted_impression": imp.last_impressed_at, "converted_at": at,
-                      "converted_by": event_id}})
-        return claimed is not None
+                      "converted_by": event_id}}) for imp, at, event_id in claims], upsert=False)
+        holders = {d["_id"]: d.get("converted_by") async for d in self._impressions.find(
+            {"_id": {"$in": sorted({pair_id(i.viewer_id, i.creator_id) for i, _, _ in claims})}},
+            {"converted_by": 1})}
+        return {event_id for imp, _, event_id in claims
+                if holders.get(pair_id(imp.viewer_id, imp.creator_id)) == event_id}
+
+    async def claim_conversion(self, imp: StoredImpression, at: datetime, event_id: str
+                               ) -> bool:
+        return event_id in await self.claim_conversions([(imp, at, event_id)])
+
+    async def add_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Count each event's outcome on the documents of its impression's labels, on the day
+        of writing, at most once each (see the module doc); one round trip for the batch."""
+        day = counting_day(self._clock())
+        writes = []
+        for o in outcomes:
+            inc = {k: v for k, v in (("interactions", o.interactions),
+                                     ("conversions", o.conversions),
+                                     ("revenue_tokens", o.revenue_tokens)) if v}
+            if not inc:
+                continue
+            zeros = {c: 0 for c in _COUNTERS if c not in inc}
+            for doc_id, fields in _perf_keys(o.impression.creator_id, o.impression.labels, day):
+                writes.append(apply_once_write(
+                    doc_id, o.event_id, {"$inc": inc, "$setOnInsert": {**fields, **zeros}},
+                    {"creator_id": o.impression.creator_id}))
+        if writes:
+            await update_each(self._performance, writes)
 
     async def add_outcome(self, imp: StoredImpression, *, event_id: str, interactions: int,
                           conversions: int, revenue_tokens: int) -> None:
-        """Count event ``event_id``'s outcome on the documents of the impression's labels,
-        on the day of writing, at most once each (see the module doc)."""
-        inc = {k: v for k, v in (("interactions", interactions), ("conversions", conversions),
-                                 ("revenue_tokens", revenue_tokens)) if v}
-        if not inc:
-            return
-        for doc_id, fields in _perf_keys(imp.creator_id, imp.labels,
-                                         counting_day(self._clock())):
-            zeros = {c: 0 for c in _COUNTERS if c not in inc}
-            await apply_once(self._performance, doc_id, event_id,
-                             {"$inc": inc, "$setOnInsert": {**fields, **zeros}},
-                             {"creator_id": imp.creator_id})
+        await self.add_outcomes([Outcome(imp, event_id, interactions, conversions,
+                                         revenue_tokens)])
 
     async def performance(self, creator_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Performance documents of some creators, ordered by id."""

@@ -10,6 +10,7 @@ into work that may already have read the rollups.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from domain.priorities import PRIORITIES, Work, WorkKind
 from domain.queue import Job, JobStatus, QueueDepth
+from store.bulk import update_each
 from store.database import Collections, Store, utc
 from store.dead_letters import DeadLetterRepository, DeadLetterSource
 
@@ -41,6 +43,16 @@ def job_from_doc(d: dict[str, Any]) -> Job:
                last_error=d.get("last_error"), progress=d.get("progress"))
 
 
+@dataclass(frozen=True)
+class QueuedWork:
+    """Work to queue: at this priority, due then, on behalf of ``events`` events."""
+
+    work: Work
+    priority: int
+    due_at: datetime
+    events: int = 1
+
+
 class QueueRepository:
     def __init__(self, store: Store) -> None:
         self._jobs = store.collection(Collections.QUEUE)
@@ -50,23 +62,36 @@ class QueueRepository:
 
     async def enqueue(self, work: Work, priority: int, due_at: datetime, now: datetime) -> None:
         """Open a pending job for ``work``, or merge into the one already pending (one call)."""
-        update = {
-            "$max": {"priority": priority},
-            "$min": {"due_at": due_at},
-            "$inc": {"events": 1},
-            "$set": {"updated_at": now},
-            "$setOnInsert": {"key": work.key, "kind": work.kind.value,
-                             "viewer_id": work.viewer_id, "creator_id": work.creator_id,
-                             "status": JobStatus.PENDING.value, "created_at": now,
-                             "attempts": 0},
-        }
-        for _ in range(3):
-            try:
-                await self._jobs.update_one({"pending_key": work.key}, update, upsert=True)
-                return
-            except DuplicateKeyError:
-                continue  # a concurrent enqueue created it between our match and insert: merge
-        await self._jobs.update_one({"pending_key": work.key}, update)
+        await self.enqueue_many([QueuedWork(work, priority, due_at)], now)
+
+    async def enqueue_many(self, works: Sequence[QueuedWork], now: datetime) -> None:
+        """Open or merge a pending job for each work, all in one round trip: works with the
+        same key are merged first (highest priority, earliest due, events added up)."""
+        merged: dict[str, tuple[QueuedWork, int]] = {}
+        for item in works:
+            seen = merged.get(item.work.key)
+            if seen is None:
+                merged[item.work.key] = (item, item.events)
+            else:
+                best = QueuedWork(item.work, max(seen[0].priority, item.priority),
+                                  min(seen[0].due_at, item.due_at))
+                merged[item.work.key] = (best, seen[1] + item.events)
+        writes = []
+        for item, events in merged.values():
+            work = item.work
+            writes.append(({"pending_key": work.key}, {
+                "$max": {"priority": item.priority},
+                "$min": {"due_at": item.due_at},
+                "$inc": {"events": events},
+                "$set": {"updated_at": now},
+                "$setOnInsert": {"key": work.key, "kind": work.kind.value,
+                                 "viewer_id": work.viewer_id, "creator_id": work.creator_id,
+                                 "status": JobStatus.PENDING.value, "created_at": now,
+                                 "attempts": 0},
+            }))
+        # A duplicate key: a concurrent enqueue created the job between our match and insert
+        # (merge into it), or a worker claimed it meanwhile (open a new one): upsert again.
+        await update_each(self._jobs, writes, upsert_retries=2)
 
     # --- workers --------------------------------------------------------------------------
 

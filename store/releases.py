@@ -15,18 +15,20 @@ read (compare-and-swap), so a release can never drop a change recorded in betwee
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from domain.insights.aggregates import CreatorAggregate
 from domain.insights.dominance import Top, tops_from_doc, tops_to_doc
 from domain.insights.releases import Cells, Family, ReleaseState, flat, nested
 from store.aggregates import aggregate_from_doc
+from store.bulk import update_each
 from store.database import Collections, Store, pages, utc
 
 APPLIED = "applied"
@@ -64,6 +66,28 @@ def release_from_doc(d: Mapping[str, Any]) -> StoredRelease:
         tops=tops_from_doc(d.get("dominance")))
 
 
+@dataclass(frozen=True)
+class ReleaseCommit:
+    """A release cut from the state read at ``version`` (stored only if still current)."""
+
+    creator_id: str
+    version: int
+    state: ReleaseState
+    families: tuple[Family, ...]
+    tops: Mapping[str, Top] | None = None
+
+
+@dataclass(frozen=True)
+class HeldChange:
+    """One transition's delta for a creator's release, held back under its viewer."""
+
+    creator_id: str
+    viewer_id: str
+    delta: Cells
+    change_id: str
+    at: datetime
+
+
 class ReleaseRepository:
     def __init__(self, store: Store) -> None:
         self._releases = store.collection(Collections.AUDIENCE_RELEASES)
@@ -89,11 +113,35 @@ class ReleaseRepository:
                 unseen, update, return_document=ReturnDocument.AFTER)
         return release_from_doc(found) if found else None
 
+    async def record_many(self, changes: Sequence[HeldChange]) -> list[StoredRelease]:
+        """Hold each change's delta back under its viewer (one atomic update per change, once
+        by its id), all in one round trip; then the release documents of the creators touched,
+        in one read, for the caller to settle."""
+        if not changes:
+            return []
+        await update_each(self._releases, [
+            ({"_id": c.creator_id, f"{APPLIED}.{c.change_id}": {"$exists": False}},
+             {"$inc": {"version": 1, **{f"pending.{viewer_key(c.viewer_id)}.{cell}": n
+                                        for cell, n in c.delta.items()}},
+              "$set": {f"{APPLIED}.{c.change_id}": c.at}}) for c in changes])
+        creators = sorted({c.creator_id for c in changes})
+        return [release_from_doc(d) async for d in self._releases.find(
+            {"_id": {"$in": creators}}, {APPLIED: 0}).sort("_id", 1)]
+
     async def forget(self, creator_id: str, change_id: str) -> None:
         """Drop the mark of a confirmed change (it can no longer be redelivered)."""
-        if change_id:
-            await self._releases.update_one({"_id": creator_id},
-                                            {"$unset": {f"{APPLIED}.{change_id}": ""}})
+        await self.forget_many([(creator_id, change_id)])
+
+    async def forget_many(self, changes: Sequence[tuple[str, str]]) -> None:
+        """Drop the marks of confirmed changes ((creator, change id) ...): one write per
+        creator, in one round trip."""
+        grouped: dict[str, list[str]] = {}
+        for creator, change_id in changes:
+            if change_id:
+                grouped.setdefault(creator, []).append(change_id)
+        await update_each(self._releases, [
+            ({"_id": creator}, {"$unset": {f"{APPLIED}.{c}": "" for c in ids}})
+            for creator, ids in grouped.items()], upsert=False)
 
     async def forget_stale(self, before: datetime) -> int:
         """Drop marks left by writers that died between recording and confirming."""
@@ -114,17 +162,32 @@ class ReleaseRepository:
                      tops: Mapping[str, Top] | None = None) -> bool:
         """Store ``state`` if nothing was recorded since ``version`` was read; ``tops`` with a
         revenue release (the dominance rule's input, kept until the next one)."""
-        update: dict[str, Any] = {"$set": {
-            "published": nested(state.published), "carry": nested(state.carry),
-            "pending": {k: nested(v) for k, v in state.pending.items()},
-            **{f"released_at.{f.value}": now for f in families}}}
-        if tops is not None:
-            update["$set"]["dominance"] = tops_to_doc(tops)
-        if families:
-            update["$inc"] = {f"epoch.{f.value}": 1 for f in families}
-        result = await self._releases.update_one({"_id": creator_id, "version": version},
-                                                 update)
-        return bool(result.matched_count)
+        return creator_id in await self.commit_many(
+            [ReleaseCommit(creator_id, version, state, families, tops)], now)
+
+    async def commit_many(self, commits: Sequence[ReleaseCommit], now: datetime) -> set[str]:
+        """:meth:`commit` for several creators in one round trip (two when some compare-and-
+        swap lost: then one read says which landed); the creators whose state was stored."""
+        if not commits:
+            return set()
+        token = uuid.uuid4().hex
+        writes = []
+        for c in commits:
+            update: dict[str, Any] = {"$set": {
+                "published": nested(c.state.published), "carry": nested(c.state.carry),
+                "pending": {k: nested(v) for k, v in c.state.pending.items()},
+                "commit": token, **{f"released_at.{f.value}": now for f in c.families}}}
+            if c.tops is not None:
+                update["$set"]["dominance"] = tops_to_doc(c.tops)
+            if c.families:
+                update["$inc"] = {f"epoch.{f.value}": 1 for f in c.families}
+            writes.append(UpdateOne({"_id": c.creator_id, "version": c.version}, update))
+        result = await self._releases.bulk_write(writes, ordered=False)
+        creators = sorted({c.creator_id for c in commits})
+        if result.matched_count == len(writes):
+            return set(creators)
+        return {d["_id"] async for d in self._releases.find(
+            {"_id": {"$in": creators}, "commit": token}, {"_id": 1})}
 
     async def initialise(self, creator_id: str, published: Cells, now: datetime,
                          tops: Mapping[str, Top] | None = None) -> StoredRelease:

@@ -11,10 +11,8 @@ field is bookkeeping only: no domain conversion reads it and ``snapshot`` leaves
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
-
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from domain.locations import Cell
 from domain.rollups import (
@@ -26,6 +24,7 @@ from domain.rollups import (
     RollupUpdate,
     ViewerRollup,
 )
+from store.bulk import update_each
 from store.database import PAGE_SIZE, Collections, Store, pages, utc
 
 PairKey = tuple[str, str]
@@ -38,22 +37,43 @@ APPLIED_EVENTS_WINDOW = 64
 APPLIED_EVENTS = "applied_events"
 
 
-async def apply_once(collection: Any, doc_id: str, event_id: str, ops: dict[str, Any],
-                     shard_key: Mapping[str, Any] | None = None) -> None:
-    """Upsert ``ops`` into ``doc_id`` unless that document already counted ``event_id`` (among
-    its last ``APPLIED_EVENTS_WINDOW``); the check and the move are one atomic write.
+def apply_once_write(doc_id: str, event_id: str, ops: dict[str, Any],
+                     shard_key: Mapping[str, Any] | None = None
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The upsert of ``ops`` into ``doc_id`` unless that document already counted ``event_id``
+    (among its last ``APPLIED_EVENTS_WINDOW``): the check and the move are one atomic write.
     ``shard_key``: the document's shard-key fields, which an upsert must carry."""
     unseen = {**(shard_key or {}), "_id": doc_id, APPLIED_EVENTS: {"$ne": event_id}}
     update = {**ops, "$push": {APPLIED_EVENTS: {"$each": [event_id],
                                                 "$slice": -APPLIED_EVENTS_WINDOW}}}
-    try:
-        await collection.update_one(unseen, update, upsert=True)
-    except DuplicateKeyError:
-        # The document exists and the filter did not match, so the upsert tried to insert it
-        # again: either it already counted this event (nothing to do), or a concurrent first
-        # write created it a moment ago (the server does not retry such an upsert, the filter
-        # not being a plain equality on _id). The plain update settles both.
-        await collection.update_one(unseen, update)
+    return unseen, update
+
+
+async def apply_once(collection: Any, doc_id: str, event_id: str, ops: dict[str, Any],
+                     shard_key: Mapping[str, Any] | None = None) -> None:
+    """One :func:`apply_once_write`, on its own (a batch of one)."""
+    await update_each(collection, [apply_once_write(doc_id, event_id, ops, shard_key)])
+
+
+def _newer_fact_write(user_id: str, fact: ProfileFact) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Store ``fact`` unless the stored one is newer (same order key: the same fact). A
+    duplicate key on the upsert means the stored fact is newer or a concurrent writer created
+    the document; ``update_each`` settles both with a plain update (store/bulk.py)."""
+    key_field = f"{fact.name}_key"
+    newer = {"_id": user_id,
+             "$or": [{key_field: {"$lt": fact.order_key}}, {key_field: {"$exists": False}}]}
+    return newer, {"$set": {fact.name: fact.value, key_field: fact.order_key}}
+
+
+@dataclass(frozen=True)
+class RollupItem:
+    """One stored event's counter update and the documents it names."""
+
+    update: RollupUpdate
+    viewer_id: str | None
+    creator_id: str | None
+    user_id: str | None
+    event_id: str
 
 
 def pair_id(viewer_id: str, creator_id: str) -> str:
@@ -119,67 +139,67 @@ class RollupRepository:
 
     async def apply(self, update: RollupUpdate, viewer_id: str | None,
                     creator_id: str | None, user_id: str | None, *, event_id: str) -> None:
-        """Apply one event's update with single-document atomic operators (O(1) per event).
+        """Apply one event's update: a batch of one (see :meth:`apply_many`)."""
+        await self.apply_many([RollupItem(update, viewer_id, creator_id, user_id, event_id)])
 
-        Idempotent per ``event_id`` (see the module doc): applying the same event again, in
-        whole or after a crash half-way, moves each document at most once. The counters an
-        update holds "once per key" move only for the event that claims the key."""
-        viewer_inc, pair_inc = dict(update.viewer_inc), dict(update.pair_inc)
-        if update.once_key and await self._claim(update.once_key, event_id):
-            for name, delta in update.once_viewer_inc.items():
-                viewer_inc[name] = viewer_inc.get(name, 0) + delta
-            for name, delta in update.once_pair_inc.items():
-                pair_inc[name] = pair_inc.get(name, 0) + delta
-        if viewer_inc and viewer_id:
-            await apply_once(self._viewers, viewer_id, event_id, {"$inc": viewer_inc})
-        if pair_inc and viewer_id and creator_id:
-            ops: dict[str, Any] = {
-                "$inc": pair_inc,
-                "$setOnInsert": {"viewer_id": viewer_id, "creator_id": creator_id},
-            }
-            if update.pair_min:
-                ops["$min"] = dict(update.pair_min)
-            if update.pair_max:
-                ops["$max"] = dict(update.pair_max)
-            await apply_once(self._pairs, pair_id(viewer_id, creator_id), event_id, ops,
-                             {"viewer_id": viewer_id, "creator_id": creator_id})
-        if update.profile_fact and user_id:
-            # already idempotent: a fact is only ever replaced by a newer one
-            await self._set_if_newer(user_id, update.profile_fact)
+    async def apply_many(self, items: Sequence[RollupItem]) -> None:
+        """Apply a batch of events' updates: one round trip per collection touched (plus one
+        to read the winners of "once per key" claims), whatever the number of events.
 
-    async def _claim(self, key: str, event_id: str) -> bool:
-        """Whether ``event_id`` counts for ``key``: the first event to claim a key keeps it.
+        Each document's move is still its own atomic single-document update, idempotent per
+        event id (see the module doc), so applying the same events again, in whole or after a
+        crash half-way, moves each document at most once per event. The counters an update
+        holds "once per key" move only for the event that claims the key."""
+        winners = await self._claim_many([(i.update.once_key, i.event_id)
+                                          for i in items if i.update.once_key])
+        viewer_writes: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        pair_writes: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        profile_writes: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for item in items:
+            update, viewer_id, creator_id = item.update, item.viewer_id, item.creator_id
+            viewer_inc, pair_inc = dict(update.viewer_inc), dict(update.pair_inc)
+            if update.once_key and winners.get(update.once_key) == item.event_id:
+                for name, delta in update.once_viewer_inc.items():
+                    viewer_inc[name] = viewer_inc.get(name, 0) + delta
+                for name, delta in update.once_pair_inc.items():
+                    pair_inc[name] = pair_inc.get(name, 0) + delta
+            if viewer_inc and viewer_id:
+                viewer_writes.append(apply_once_write(viewer_id, item.event_id,
+                                                      {"$inc": viewer_inc}))
+            if pair_inc and viewer_id and creator_id:
+                ops: dict[str, Any] = {
+                    "$inc": pair_inc,
+                    "$setOnInsert": {"viewer_id": viewer_id, "creator_id": creator_id},
+                }
+                if update.pair_min:
+                    ops["$min"] = dict(update.pair_min)
+                if update.pair_max:
+                    ops["$max"] = dict(update.pair_max)
+                pair_writes.append(apply_once_write(
+                    pair_id(viewer_id, creator_id), item.event_id, ops,
+                    {"viewer_id": viewer_id, "creator_id": creator_id}))
+            if update.profile_fact and item.user_id:
+                # already idempotent: a fact is only ever replaced by a newer one
+                profile_writes.append(_newer_fact_write(item.user_id, update.profile_fact))
+        for collection, writes in ((self._viewers, viewer_writes), (self._pairs, pair_writes),
+                                   (self._profiles, profile_writes)):
+            if writes:
+                await update_each(collection, writes)
+
+    async def _claim_many(self, claims: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """The event that counts for each key: the first event to claim a key keeps it.
 
         The claim names its event, so re-applying that event (crash recovery) still counts it
         (``apply_once`` keeps that to once), and a rebuild, whichever event it meets first,
-        counts each key exactly once as live ingestion did."""
-        for _ in range(2):
-            try:
-                doc = await self._keys.find_one_and_update(
-                    {"_id": key}, {"$setOnInsert": {"event_id": event_id}}, upsert=True,
-                    return_document=ReturnDocument.AFTER)
-            except DuplicateKeyError:
-                continue  # a concurrent first claim won the insert: read the winner
-            return bool(doc and doc.get("event_id") == event_id)
-        return False
-
-    async def _set_if_newer(self, user_id: str, fact: ProfileFact) -> None:
-        """Store ``fact`` unless the stored one is newer (same order key: the same fact).
-
-        The upsert raises DuplicateKeyError in two cases: the stored fact is newer (the filter
-        missed, so the upsert tried to insert a second document), or a concurrent writer
-        created the document between our match and our insert. The server does not retry
-        such an upsert (its filter is not a plain ``_id`` equality), so the plain update runs
-        again against the document that now exists: a no-op in the first case, our newer
-        fact stored in the second. Without it the second case lost the newer fact."""
-        key_field = f"{fact.name}_key"
-        newer = {"_id": user_id,
-                 "$or": [{key_field: {"$lt": fact.order_key}}, {key_field: {"$exists": False}}]}
-        update = {"$set": {fact.name: fact.value, key_field: fact.order_key}}
-        try:
-            await self._profiles.update_one(newer, update, upsert=True)
-        except DuplicateKeyError:
-            await self._profiles.update_one(newer, update)
+        counts each key exactly once as live ingestion did. Two round trips: the claims (a
+        duplicate key only means a concurrent first claim won), then the winners."""
+        if not claims:
+            return {}
+        await update_each(self._keys, [({"_id": key}, {"$setOnInsert": {"event_id": event}})
+                                       for key, event in claims], upsert_retries=0)
+        keys = sorted({key for key, _ in claims})
+        return {d["_id"]: d.get("event_id")
+                async for d in self._keys.find({"_id": {"$in": keys}}, {"event_id": 1})}
 
     async def viewers(self, viewer_ids: Sequence[str]) -> list[ViewerRollup | None]:
         """Viewer rollups in key order, ``None`` for a viewer with none."""

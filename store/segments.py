@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo import InsertOne, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from domain.segments.budget import BudgetResult, BudgetTier
 from domain.segments.classify import AudienceSegment
@@ -16,6 +17,7 @@ from domain.segments.intent import Intent, IntentResult
 from domain.segments.passion import PassionSignals
 from domain.segments.proximity import Proximity, ProximityResult
 from domain.segments.risk import RiskLevel
+from store.bulk import duplicate_key_failures
 from store.database import Collections, Store, pages, utc
 from store.dead_letters import DeadLetterRepository, DeadLetterSource
 from store.rollups import PairKey, pair_filter, pair_id
@@ -112,18 +114,30 @@ def _record_from_doc(d: dict[str, Any]) -> TransitionRecord:
                             attempts=int(d.get("attempts") or 0))
 
 
+@dataclass(frozen=True)
+class VersionedWrite:
+    """A segment to store over the version read (``None``: none yet), with its outbox record."""
+
+    segment: AudienceSegment
+    expected_version: int | None
+    transition: TransitionRecord | None
+
+
 class SegmentRepository:
     def __init__(self, store: Store) -> None:
         self._segments = store.collection(Collections.SEGMENTS)
         self._dead = DeadLetterRepository(store)
 
-    async def of_creator(self, creator_id: str) -> list[AudienceSegment]:
-        """Every segment of one creator's audience (a revenue release reads them once, for
-        the dominance rule's largest contributions)."""
-        found: list[AudienceSegment] = []
-        # paged reads (one index range each), not one cursor over a creator's whole audience
-        async for page in pages(self._segments, {"creator_id": creator_id}, {"outbox": 0}):
-            found.extend(segment_from_doc(d) for d in page)
+    async def of_creators(self, creator_ids: Sequence[str]
+                          ) -> dict[str, list[AudienceSegment]]:
+        """Every segment of some creators' audiences, by creator (one paged read for all)."""
+        found: dict[str, list[AudienceSegment]] = {c: [] for c in creator_ids}
+        if creator_ids:
+            async for page in pages(self._segments,
+                                    {"creator_id": {"$in": sorted(set(creator_ids))}},
+                                    {"outbox": 0}):
+                for d in page:
+                    found[d["creator_id"]].append(segment_from_doc(d))
         return found
 
     async def get_versioned(self, keys: Sequence[PairKey]) -> dict[PairKey, StoredSegment]:
@@ -136,30 +150,66 @@ class SegmentRepository:
 
     async def save_versioned(self, segment: AudienceSegment, expected_version: int | None,
                              transition: TransitionRecord | None) -> bool:
-        """Write ``segment`` if the stored version is still ``expected_version`` (``None``: no
-        segment yet), appending ``transition`` to the pair's outbox in the same atomic update.
+        """One :meth:`save_versioned_many` write."""
+        [saved] = await self.save_versioned_many([VersionedWrite(segment, expected_version,
+                                                                 transition)])
+        return saved
 
-        ``False`` means another writer got there first: the caller recomputes from fresh reads,
-        so the chain of (before → after) changes stays exact under concurrency.
+    async def save_versioned_many(self, writes: Sequence[VersionedWrite]) -> list[bool]:
+        """Write each segment if its stored version is still the one expected (``None``: no
+        segment yet), appending its transition to the pair's outbox in the same atomic update;
+        all in one round trip (two when some write lost a race).
+
+        ``False`` for a write means another writer got there first: the caller recomputes
+        from fresh reads, so the chain of (before → after) changes stays exact under
+        concurrency. A pair named twice in one call is written once (its later writes lose).
         """
-        doc = segment_to_doc(segment)
-        key = pair_id(segment.viewer_id, segment.creator_id)
-        if expected_version is None:
-            try:
-                await self._segments.insert_one(
-                    {"_id": key, **doc, "v": 1,
-                     "outbox": [_record_to_doc(transition)] if transition else []})
-            except DuplicateKeyError:
-                return False
-            return True
-        current: Any = expected_version if expected_version else {"$in": [0, None]}
-        update: dict[str, Any] = {"$set": doc, "$inc": {"v": 1}}
-        if transition:
-            update["$push"] = {"outbox": _record_to_doc(transition)}
-        result = await self._segments.update_one(
-            {"viewer_id": segment.viewer_id, "creator_id": segment.creator_id, "_id": key,
-             "v": current}, update)
-        return bool(result.matched_count)
+        token = uuid.uuid4().hex  # marks this call's writes, to tell which ones landed
+        ops: list[Any] = []
+        slots: list[int | None] = []  # the op index of each write (None: never sent)
+        inserts: set[int] = set()
+        named: set[str] = set()
+        for write in writes:
+            segment = write.segment
+            key = pair_id(segment.viewer_id, segment.creator_id)
+            if key in named:
+                slots.append(None)
+                continue
+            named.add(key)
+            doc = {**segment_to_doc(segment), "w": token}
+            slots.append(len(ops))
+            if write.expected_version is None:
+                inserts.add(len(ops))
+                ops.append(InsertOne({"_id": key, **doc, "v": 1, "outbox": [
+                    _record_to_doc(write.transition)] if write.transition else []}))
+                continue
+            current: Any = write.expected_version if write.expected_version else {
+                "$in": [0, None]}
+            update: dict[str, Any] = {"$set": doc, "$inc": {"v": 1}}
+            if write.transition:
+                update["$push"] = {"outbox": _record_to_doc(write.transition)}
+            ops.append(UpdateOne({"viewer_id": segment.viewer_id,
+                                  "creator_id": segment.creator_id, "_id": key,
+                                  "v": current}, update))
+        if not ops:
+            return [False for _ in writes]
+        try:
+            result = (await self._segments.bulk_write(ops, ordered=False)).bulk_api_result
+            failed: set[int] = set()
+        except BulkWriteError as error:  # an insert met a pair created meanwhile
+            failed = duplicate_key_failures(error)
+            result = error.details
+        landed = [i not in failed for i in range(len(ops))]
+        if int(result.get("nMatched", 0)) < len(ops) - len(inserts):
+            # Some update found another version: ask which of ours hold the pair now.
+            mine = {d["_id"] async for d in self._segments.find(
+                {**pair_filter([(w.segment.viewer_id, w.segment.creator_id) for w in writes]),
+                 "w": token}, {"_id": 1})}
+            for write, slot in zip(writes, slots, strict=True):
+                if slot is not None and slot not in inserts:
+                    landed[slot] = pair_id(write.segment.viewer_id,
+                                           write.segment.creator_id) in mine
+        return [slot is not None and landed[slot] for slot in slots]
 
     async def confirm(self, delivered: Sequence[tuple[PairKey, str]]) -> None:
         """Drop delivered changes ((pair, change id) ...) from their outboxes, in one call."""

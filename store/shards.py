@@ -122,9 +122,9 @@ SHARDS: Mapping[str, Placement] = {
             # a revenue release pages one creator's segments (dominance rule's top payers)
             _ix(("creator_id", ASCENDING), ("_id", ASCENDING)),
         ),
-        {"SegmentRepository.of_creator": "revenue release (worker, once per release of >= 10 "
-                                         "changed viewers): one creator's segments, paged, "
-                                         "on every shard",
+        {"SegmentRepository.of_creators": "revenue releases (once per release of >= 10 "
+                                          "changed viewers): the releasing creators' "
+                                          "segments, paged, on every shard",
          "store.locations.snap_stored_locations": MIGRATION,
          "SegmentRepository.undelivered": "outbox sweep (worker): the sparse index holds "
                                           "only pairs with an unconfirmed change",

@@ -5,16 +5,17 @@ first; and a profile fact is never lost to two racing first writes."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from api.bootstrap import bootstrap
 from domain.events import EventType
 from domain.queue import DeadLetterSource, QueuePolicy
-from domain.rollups import ProfileFact
+from domain.rollups import ProfileFact, RollupUpdate
 from services.container import Services
 from services.segments import MAX_DELIVERY_ATTEMPTS, SegmentTransition, TransitionHandler
 from services.worker import QueueWorker
@@ -37,10 +38,10 @@ def poison_listener(services: Services, creator: str) -> list[str]:
     """A listener that rejects every change of ``creator``; returns the ids it accepted."""
     accepted: list[str] = []
 
-    async def listen(change: SegmentTransition) -> None:
-        if change.after.creator_id == creator:
+    async def listen(changes: Sequence[SegmentTransition]) -> None:
+        if any(change.after.creator_id == creator for change in changes):
             raise RuntimeError("listener rejects this change")
-        accepted.append(change.id)
+        accepted.extend(change.id for change in changes)
 
     # one more transition stage, after those the composition root hands in
     services.segments.handlers += (TransitionHandler(listen),)
@@ -70,7 +71,8 @@ async def test_a_poison_outbox_record_is_dead_lettered_and_does_not_stall_the_ot
     clock.advance(seconds=61)
     assert await services.segments.redeliver(GRACE, clock()) == 1  # the good one
     assert await outbox_sizes(store) == {"v|good": 0, "v|poison": 1}
-    assert len(accepted) == 2  # the live delivery and its redelivery (idempotent by id)
+    # the live batch was refused whole; the sweep delivered the good one on its own
+    assert len(accepted) == 1
 
     for _ in range(MAX_DELIVERY_ATTEMPTS - 2):  # the first attempt was the sweep above
         clock.advance(seconds=61)
@@ -177,14 +179,16 @@ class _RacedProfiles:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def update_one(self, query: Any, update: Any, upsert: bool = False) -> Any:
-        if upsert and not self._raced:
+    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> Any:
+        if not self._raced and all(r._upsert for r in requests):
             self._raced = True
-            await self._inner.insert_one({"_id": query["_id"], self._older.name:
+            [request] = requests
+            await self._inner.insert_one({"_id": request._filter["_id"], self._older.name:
                                           self._older.value,
                                           f"{self._older.name}_key": self._older.order_key})
-            raise DuplicateKeyError("E11000 duplicate key error")
-        return await self._inner.update_one(query, update, upsert=upsert)
+            raise BulkWriteError({"writeErrors": [{"index": 0, "code": 11000,
+                                                   "errmsg": "E11000 duplicate key error"}]})
+        return await self._inner.bulk_write(requests, ordered=ordered)
 
 
 async def test_a_newer_fact_survives_a_racing_first_write_of_an_older_one(store):
@@ -192,7 +196,7 @@ async def test_a_newer_fact_survives_a_racing_first_write_of_an_older_one(store)
     older = ProfileFact("interests", ["old"], "2026-01-01|a")
     newer = ProfileFact("interests", ["new"], "2026-02-01|b")
     rollups._profiles = _RacedProfiles(rollups._profiles, older)  # type: ignore[assignment]
-    await rollups._set_if_newer("u", newer)
+    await rollups.apply(RollupUpdate(profile_fact=newer), None, None, "u", event_id="e")
     [doc] = [d async for d in store.db[Collections.PROFILES].find({})]
     assert doc["interests"] == ["new"] and doc["interests_key"] == newer.order_key
 
@@ -201,8 +205,11 @@ async def test_racing_writers_leave_the_newest_fact(store):
     rollups = RollupRepository(store)
     facts = [ProfileFact("interests", [f"i{n}"], f"2026-01-{n:02d}|e{n}") for n in range(1, 29)]
     # Every order of arrival, concurrently (on a real server these upserts truly race).
-    await asyncio.gather(*(rollups._set_if_newer("u", f) for f in reversed(facts)),
-                         *(rollups._set_if_newer("w", f) for f in facts))
+    def fact_of(user: str, fact: ProfileFact) -> Any:
+        return rollups.apply(RollupUpdate(profile_fact=fact), None, None, user, event_id="e")
+
+    await asyncio.gather(*(fact_of("u", f) for f in reversed(facts)),
+                         *(fact_of("w", f) for f in facts))
     for user in ("u", "w"):
         doc = await store.db[Collections.PROFILES].find_one({"_id": user})
         assert doc["interests"] == ["i28"]

@@ -81,7 +81,7 @@ async def equals_a_clean_replay(services: Any) -> None:
 
 async def test_a_crash_after_the_ledger_insert_is_recovered_exactly_once(api, services,
                                                                          monkeypatch):
-    crashed = crash_once(monkeypatch, RollupRepository, "apply")
+    crashed = crash_once(monkeypatch, RollupRepository, "apply_many")
     body = await transaction(api, "e1", 100)
     assert crashed and body.get("errors")  # the request died after storing the event
     assert (await ledger_doc(services, "e1"))["applied"] is False
@@ -111,8 +111,8 @@ async def test_a_crash_after_the_ledger_insert_is_recovered_exactly_once(api, se
 
 async def test_a_crash_between_the_viewer_and_the_pair_does_not_double_count(api, services,
                                                                              monkeypatch):
-    crash_once(monkeypatch, rollups_module, "apply_once",
-               when=lambda collection, doc_id, *_: "|" in doc_id)  # the pair write
+    crash_once(monkeypatch, rollups_module, "update_each",
+               when=lambda collection, *_, **__: collection.name == "pair_rollups")
     assert (await transaction(api, "e1", 100)).get("errors")
     assert await counters(services) == (100, 1, 0, 0)  # viewer moved, pair did not
 
@@ -133,7 +133,7 @@ async def test_a_crash_between_the_viewer_and_the_pair_does_not_double_count(api
 
 
 async def test_a_retry_after_the_grace_finishes_the_stranded_event(api, services, monkeypatch):
-    crash_once(monkeypatch, RollupRepository, "apply")
+    crash_once(monkeypatch, RollupRepository, "apply_many")
     assert (await transaction(api, "e1", 100)).get("errors")
     events = services.store.collection(Collections.EVENTS)
     await events.update_one({"_id": "e1"}, {"$set": {
@@ -150,7 +150,7 @@ async def test_a_retry_after_the_grace_finishes_the_stranded_event(api, services
 
 
 async def test_concurrent_sweeps_finish_an_event_once(api, services, monkeypatch):
-    crash_once(monkeypatch, RollupRepository, "apply")
+    crash_once(monkeypatch, RollupRepository, "apply_many")
     assert (await transaction(api, "e1", 100)).get("errors")
     assert (await transaction(api, "e2", 5)).get("data")
     done = await asyncio.gather(*(services.ingestion.recover(NOW) for _ in range(4)))
@@ -160,7 +160,7 @@ async def test_concurrent_sweeps_finish_an_event_once(api, services, monkeypatch
 
 async def test_a_failed_recovery_is_retried_by_a_later_sweep_not_the_next(api, services,
                                                                          monkeypatch):
-    crash_once(monkeypatch, RollupRepository, "apply")
+    crash_once(monkeypatch, RollupRepository, "apply_many")
     assert (await transaction(api, "e1", 100)).get("errors")
     crash_once(monkeypatch, EventLedger, "mark_applied")
     assert await services.ingestion.recover(NOW) == 0  # crashed again, after the rollups
@@ -176,7 +176,7 @@ async def test_a_failed_recovery_is_retried_by_a_later_sweep_not_the_next(api, s
 
 async def test_a_rebuild_counts_a_stranded_event_and_recovery_then_leaves_it(api, services,
                                                                             monkeypatch):
-    crash_once(monkeypatch, RollupRepository, "apply")
+    crash_once(monkeypatch, RollupRepository, "apply_many")
     assert (await transaction(api, "e1", 100)).get("errors")
     await rebuild_rollups(services)
     assert await counters(services) == (100, 1, 100, 1)
@@ -214,7 +214,7 @@ async def test_a_conversion_claimed_before_a_crash_is_still_counted_on_recovery(
     await recommend(api, "v", fields="creatorId")
     await flush(api)
     repository_type = type(services.discovery.impressions.repository)
-    crash_once(monkeypatch, repository_type, "add_outcome")  # after the claim, before counting
+    crash_once(monkeypatch, repository_type, "add_outcomes")  # after the claim, before counting
     assert (await transaction(api, "e1", 700)).get("errors")
     assert await services.ingestion.recover(NOW) == 1
     docs = await services.discovery.impressions.repository.performance(["c"])
@@ -243,7 +243,7 @@ async def test_segment_health_shows_stranded_events_until_the_worker_sweep_finis
         assert not body.get("errors"), body
         return int(body["data"]["segmentHealth"]["unappliedEvents"])
 
-    crash_once(monkeypatch, RollupRepository, "apply")
+    crash_once(monkeypatch, RollupRepository, "apply_many")
     assert (await transaction(api, "e1", 100)).get("errors")
     assert await unapplied() == 0  # younger than the grace: may still be in flight
     events = services.store.collection(Collections.EVENTS)

@@ -236,11 +236,10 @@ async def test_concurrent_writers_of_the_same_pairs_keep_aggregates_exact(store)
 # --- a worker killed mid-batch ---------------------------------------------------------------
 
 CRASH_POINTS = {
-    # between two pairs of the batch: some segments written, the rest not
-    "between pairs": ("segments", "save_versioned", 7),
-    # a segment written, its change not yet applied to the creator's aggregate (and the
-    # changes delivered before it in the batch not yet confirmed)
-    "after the segment write": ("aggregates", "apply", 5),
+    # between two batches of pairs: some segments written and delivered, the rest not
+    "between batches": ("segments", "save_versioned_many", 2),
+    # a batch's segments written, their changes not yet applied to the creators' aggregates
+    "after the segment write": ("aggregates", "apply_many", 1),
     # every aggregate of the batch moved, no change confirmed yet (a redelivery must not
     # count any of them twice)
     "after the aggregates moved": ("segments", "confirm", 1),
@@ -270,7 +269,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing(services, point):
     clock.advance(seconds=2 * POLICY.lease.total_seconds() + 1)
     rescue = await QueueWorker(services, "rescuer", clock=clock).drain()
     assert rescue.processed == queued and rescue.failed == 0
-    if point != "between pairs":
+    if point != "between batches":
         assert rescue.redelivered >= 1
     assert await jobs(services) == []
     assert await services.store.db[Collections.SEGMENTS].count_documents(
