@@ -169,23 +169,30 @@ class Ingestion:
         """Finish events left unapplied for longer than ``older_than`` (a process died between
         the ledger insert and the end of its effects); returns the events finished.
 
-        Each is taken on atomically (so concurrent sweeps never both run it) for
-        ``older_than``; one that fails again is logged and left for a later sweep."""
+        Up to ``limit`` are taken on atomically (so concurrent sweeps never both run one) for
+        ``older_than`` and finished as one batch; if the batch fails, one by one, so a poison
+        event does not hold the others back — it is logged and left for a later sweep."""
         now = self._clock()
-        recovered = 0
-        for event_id in await self._ledger.stranded(now - older_than, limit):
-            event = await self._ledger.take_for_recovery(event_id, now, older_than)
-            if event is None:
-                continue  # finished or taken on by someone else meanwhile
-            try:
-                await self._finish(event)
-            except Exception:
-                log.exception("recovering a stranded event failed; retried by a later sweep",
-                              extra={"event_id": event_id})
-                continue
-            recovered += 1
-        if recovered:
-            log.warning("recovered %d events a crash left unapplied", recovered)
+        taken = await self._ledger.take_many_for_recovery(
+            await self._ledger.stranded(now - older_than, limit), now, older_than)
+        if not taken:
+            return 0
+        try:
+            await self._effects(taken)
+            await self._ledger.mark_applied([event.event_id for event in taken])
+            recovered = len(taken)
+        except Exception:
+            log.exception("recovering a batch of stranded events failed; one by one instead")
+            recovered = 0
+            for event in taken:
+                try:
+                    await self._finish(event)
+                except Exception:
+                    log.exception("recovering a stranded event failed; retried by a later "
+                                  "sweep", extra={"event_id": event.event_id})
+                    continue
+                recovered += 1
+        log.warning("recovered %d events a crash left unapplied", recovered)
         return recovered
 
     async def unapplied(self, older_than: timedelta = RECOVERY_AFTER) -> int:

@@ -8,6 +8,7 @@ Documents written before the field existed have none and count as applied.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ DUPLICATE_KEY = 11000
 APPLIED = "applied"
 #: when recovery last took the event on: a lease, so two sweeps do not finish it at once
 RECOVERY_AT = "recovery_at"
+#: the token of the recovery pass that took an event on (which events a batch took)
+RECOVERY_BY = "recovery_by"
 #: canonical hash of the payload the client sent, and whether it sent occurredAt: a replay of
 #: the id is compared with them (``domain.events.conflicting_replay``)
 PAYLOAD_HASH = "payload_hash"
@@ -161,6 +164,19 @@ class EventLedger:
         doc = await self._events.find_one_and_update(
             {"_id": event_id, **self._stranded(now - grace)}, {"$set": {RECOVERY_AT: now}})
         return None if doc is None else event_from_doc(doc)
+
+    async def take_many_for_recovery(self, event_ids: Sequence[str], now: datetime,
+                                     grace: timedelta) -> list[Event]:
+        """:meth:`take_for_recovery` for many events in two round trips: one update marks
+        those still stranded with this taker's token, one read returns the ones it took."""
+        if not event_ids:
+            return []
+        token = uuid.uuid4().hex
+        await self._events.update_many(
+            {"_id": {"$in": sorted(set(event_ids))}, **self._stranded(now - grace)},
+            {"$set": {RECOVERY_AT: now, RECOVERY_BY: token}})
+        return [event_from_doc(d) async for d in self._events.find(
+            {"_id": {"$in": sorted(set(event_ids))}, RECOVERY_BY: token}).sort("_id", 1)]
 
     async def count(self) -> int:
         return int(await self._events.count_documents({}))
