@@ -76,7 +76,8 @@ class Store:
 
     def collection(self, name: str) -> CollectionAdapter:
         """The only handle on a collection repositories get: every call is counted."""
-        return CollectionAdapter(self.db[name], name, self.counter, self.latency_seconds)
+        return CollectionAdapter(self.db[name], name, self.counter, self.latency_seconds,
+                                 yields=self.embedded)
 
     async def admin_command(self, command: dict[str, Any]) -> Any:
         """One command on the admin database (sharding a collection through the router)."""

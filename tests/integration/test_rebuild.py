@@ -233,3 +233,25 @@ async def test_server_started_with_the_demo_world_answers_queries(settings, stor
     services = bootstrap(store)
     assert await services.ledger.count() > 0
 
+
+
+async def test_healthz_answers_while_the_demo_world_is_still_loading(settings, store):
+    # The embedded store answers synchronously; its adapter yields to the event loop on every
+    # round trip, so a health check is served between two of the loader's calls instead of
+    # after the whole world: /readyz still says "not yet" when /healthz has answered.
+    demo = Settings(**{**settings.model_dump(), "audience_demo": True,
+                       "audience_demo_creators": 20, "audience_demo_viewers": 200})
+    app = create_app(demo, store=store)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            await asyncio.sleep(0.05)  # the loader is under way
+            assert (await http.get("/healthz")).status_code == 200
+            assert (await http.get("/readyz")).status_code == 503
+            for _ in range(1200):
+                if (await http.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the demo world never finished loading")
+    assert await bootstrap(store).ledger.count() > 0
