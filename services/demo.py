@@ -367,6 +367,10 @@ def demo_events(creators: int, viewers: int, seed: int, now: datetime,
                           grid=grid)
 
 
+#: events stored and rolled up per batch (one round trip per collection each)
+LOAD_BATCH = 500
+
+
 async def load_demo_world(services: Services, *, creators: int = 300, viewers: int = 3000,
                           seed: int = 7, now: datetime | None = None,
                           progress: Callable[[int, int], None] | None = None) -> int:
@@ -389,17 +393,20 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
     started = time.perf_counter()
     events = list(demo_events(creators, viewers, seed, now, services.location_grid))
     recorded = 0
-    step = max(1, len(events) // 5)
-    for event in events:
+    logged = 0
+    for start in range(0, len(events), LOAD_BATCH):
+        batch = events[start:start + LOAD_BATCH]
         # applied=True: the world is finished right here (rollups now, derived state below)
-        if await services.ledger.append(event, now, applied=True):
-            await services.ingestion.apply_rollups(event)
-            recorded += 1
-            if progress is not None:
-                progress(recorded, len(events))
-            elif recorded % step == 0:
-                log.info("demo world: %d/%d events (%.1fs)", recorded, len(events),
-                         time.perf_counter() - started)
+        stored = await services.ledger.append_many(batch, now, applied=True)
+        fresh = [event for event, new in zip(batch, stored, strict=True) if new]
+        await services.ingestion.apply_rollups_many(fresh)
+        recorded += len(fresh)
+        if progress is not None:
+            progress(recorded, len(events))
+        elif recorded - logged >= len(events) // 5:
+            logged = recorded
+            log.info("demo world: %d/%d events (%.1fs)", recorded, len(events),
+                     time.perf_counter() - started)
     for stage in services.rebuild_stages:
         await stage()
     log.info("demo world loaded: %d events in %.1fs", recorded, time.perf_counter() - started)

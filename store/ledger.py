@@ -83,16 +83,16 @@ class EventLedger:
             return False
         return True
 
-    async def append_many(self, events: Sequence[Event], received_at: datetime
-                          ) -> list[bool]:
+    async def append_many(self, events: Sequence[Event], received_at: datetime, *,
+                          applied: bool = False) -> list[bool]:
         """Store a batch in one round trip (``insert_many``, unordered, so one duplicate does
         not stop the rest); per event, False when its id was already in the ledger — before,
         or earlier in the same batch. The duplicates are read from the error's details (code
         11000 at their index); any other write error is raised, and what did go in stays
-        unapplied for recovery to finish."""
+        unapplied for recovery to finish. ``applied`` as for :meth:`append`."""
         if not events:
             return []
-        docs = [event_to_doc(e, received_at, applied=False) for e in events]
+        docs = [event_to_doc(e, received_at, applied=applied) for e in events]
         try:
             await self._events.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
