@@ -399,7 +399,7 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
         # applied=True: the world is finished right here (rollups now, derived state below)
         stored = await services.ledger.append_many(batch, now, applied=True)
         fresh = [event for event, new in zip(batch, stored, strict=True) if new]
-        await services.ingestion.apply_rollups_many(fresh)
+        await services.ingestion.apply_rollups_many(fresh, first_time=True)
         recorded += len(fresh)
         if progress is not None:
             progress(recorded, len(events))

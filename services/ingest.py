@@ -157,12 +157,14 @@ class Ingestion:
         """Move the counters ``event`` touches, at most once per document."""
         await self.apply_rollups_many([event])
 
-    async def apply_rollups_many(self, events: Sequence[Event]) -> None:
+    async def apply_rollups_many(self, events: Sequence[Event], *, first_time: bool = False
+                                 ) -> None:
         """Move the counters a batch of events touches, at most once per document and event
-        (also used by rebuild, a page of the ledger at a time)."""
+        (also used by rebuild, a page of the ledger at a time). ``first_time``: into empty
+        rollups by a single writer (rebuild, loaders), one merged write per document."""
         await self._rollups.apply_many([
             RollupItem(rollup_update(e), e.viewer_id, e.creator_id, e.user_id, e.event_id)
-            for e in events])
+            for e in events], first_time=first_time)
 
     async def recover(self, older_than: timedelta = RECOVERY_AFTER, *,
                       limit: int = RECOVERY_BATCH) -> int:

@@ -43,7 +43,7 @@ async def _replay(services: Services, batch: list[Event]) -> int:
     if not batch:
         return 0
     size = len(batch)
-    await services.ingestion.apply_rollups_many(batch)
+    await services.ingestion.apply_rollups_many(batch, first_time=True)
     batch.clear()
     return size
 

@@ -65,6 +65,52 @@ def _newer_fact_write(user_id: str, fact: ProfileFact) -> tuple[dict[str, Any], 
     return newer, {"$set": {fact.name: fact.value, key_field: fact.order_key}}
 
 
+Write = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _merged(writes: Sequence[Write]) -> list[Write]:
+    """One write per document for :func:`apply_once_write` writes of first-time events: the
+    ``$inc`` summed, ``$min`` / ``$max`` folded, without the "not counted yet" guard (right
+    only when none can have been)."""
+    by_doc: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for unseen, update in writes:
+        doc = by_doc.get(unseen["_id"])
+        if doc is None:
+            by_doc[unseen["_id"]] = ({k: v for k, v in unseen.items() if k != APPLIED_EVENTS},
+                                     {op: dict(v) for op, v in update.items()
+                                      if op != "$push"})
+            continue
+        _, merged = doc
+        for op, fields in update.items():
+            if op == "$push":
+                continue
+            into = merged.setdefault(op, {})
+            for name, value in fields.items():
+                if op == "$inc":
+                    into[name] = into.get(name, 0) + value
+                elif op == "$min":
+                    into[name] = min(into.get(name, value), value)
+                elif op == "$max":
+                    into[name] = max(into.get(name, value), value)
+                else:  # $setOnInsert: the same for every event of the document
+                    into.setdefault(name, value)
+    # No applied-event marks: events applied first time by a rebuild or a loader are marked
+    # applied in the ledger right after, so recovery never re-applies them.
+    return list(by_doc.values())
+
+
+def _newest_facts(writes: Sequence[Write]) -> list[Write]:
+    """Of several facts of one name for one user, only the newest needs writing."""
+    newest: dict[tuple[str, str], Write] = {}
+    for newer, update in writes:
+        [(field, _)] = [(k, v) for k, v in update["$set"].items() if k.endswith("_key")]
+        key = (newer["_id"], field)
+        kept = newest.get(key)
+        if kept is None or kept[1]["$set"][field] < update["$set"][field]:
+            newest[key] = (newer, update)
+    return list(newest.values())
+
+
 @dataclass(frozen=True)
 class RollupItem:
     """One stored event's counter update and the documents it names."""
@@ -142,14 +188,19 @@ class RollupRepository:
         """Apply one event's update: a batch of one (see :meth:`apply_many`)."""
         await self.apply_many([RollupItem(update, viewer_id, creator_id, user_id, event_id)])
 
-    async def apply_many(self, items: Sequence[RollupItem]) -> None:
+    async def apply_many(self, items: Sequence[RollupItem], *, first_time: bool = False
+                         ) -> None:
         """Apply a batch of events' updates: one round trip per collection touched (plus one
         to read the winners of "once per key" claims), whatever the number of events.
 
         Each document's move is still its own atomic single-document update, idempotent per
         event id (see the module doc), so applying the same events again, in whole or after a
         crash half-way, moves each document at most once per event. The counters an update
-        holds "once per key" move only for the event that claims the key."""
+        holds "once per key" move only for the event that claims the key.
+
+        ``first_time``: none of these events has touched any document yet, and nobody else
+        applies them meanwhile (a rebuild or a loader, from empty rollups): the moves of one
+        document are then merged into a single write, marked with all their ids."""
         winners = await self._claim_many([(i.update.once_key, i.event_id)
                                           for i in items if i.update.once_key])
         viewer_writes: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -181,6 +232,9 @@ class RollupRepository:
             if update.profile_fact and item.user_id:
                 # already idempotent: a fact is only ever replaced by a newer one
                 profile_writes.append(_newer_fact_write(item.user_id, update.profile_fact))
+        if first_time:
+            viewer_writes, pair_writes = _merged(viewer_writes), _merged(pair_writes)
+            profile_writes = _newest_facts(profile_writes)
         for collection, writes in ((self._viewers, viewer_writes), (self._pairs, pair_writes),
                                    (self._profiles, profile_writes)):
             if writes:
