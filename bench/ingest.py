@@ -42,7 +42,9 @@ from services.container import Services
 from store.database import Store
 
 SECRET = "bench-secret-bench-secret-bench-secret"
-BATCH = 100
+BATCH = int(os.environ.get("BATCH", "500"))
+#: clients sending single mutations at once
+CLIENTS = int(os.environ.get("CLIENTS", "8"))
 BATCHES = int(os.environ.get("BATCHES", "10"))
 SINGLES = int(os.environ.get("SINGLES", "500"))
 HISTORY_SMALL = 100
@@ -150,11 +152,14 @@ async def throughput(client: Client, now: datetime) -> tuple[Rate, Rate]:
     with Stopwatch() as batches:
         for _ in range(BATCHES):
             await client.batch([next(stream) for _ in range(BATCH)])
-    with Stopwatch() as singles:
-        for _ in range(SINGLES):
+    async def one_client(count: int) -> None:
+        for _ in range(count):
             await client.single(*next(stream))
+
+    with Stopwatch() as singles:
+        await asyncio.gather(*(one_client(SINGLES // CLIENTS) for _ in range(CLIENTS)))
     return (Rate(BATCHES * BATCH, batches.wall, batches.cpu),
-            Rate(SINGLES, singles.wall, singles.cpu))
+            Rate(SINGLES // CLIENTS * CLIENTS, singles.wall, singles.cpu))
 
 
 async def preload(services: Services, events: int, rng: random.Random, now: datetime) -> None:
@@ -171,7 +176,7 @@ async def preload(services: Services, events: int, rng: random.Random, now: date
         if FULL_PRELOAD:
             await services.ingestion.record(event)
         elif await services.ledger.append(event, now, applied=True):
-            await services.ingestion.apply_rollups(event)
+            await services.ingestion.apply_rollups_many([event], first_time=True)
     await services.segments.recompute_viewer(HISTORY_VIEWER)
 
 
