@@ -109,8 +109,9 @@ class CandidatePools:
         return out
 
     def note(self, before: CreatorCard | None, after: CreatorCard) -> None:
-        """Patch the cached pools ``before`` was in and ``after`` belongs in."""
-        belongs = pool_keys(after)
+        """Patch the cached pools ``before`` was in and ``after`` belongs in (none before a
+        release: see ``CreatorIndexRepository.pool``)."""
+        belongs = pool_keys(after) if after.popularity > 0 else set()
         for key in belongs | (pool_keys(before) if before else set()):
             entry = self._cached.get(key)
             if entry is None:

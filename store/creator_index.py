@@ -91,10 +91,15 @@ class CreatorIndexRepository:
         return await self._cards.find_one({"_id": creator_id}, {"_id": 1}) is not None
 
     async def pool(self, field: str, value: str, limit: int) -> list[CreatorCard]:
-        """The ``limit`` most popular creators whose ``field`` is ``value`` ("all": everyone)."""
+        """The ``limit`` most popular *released* creators whose ``field`` is ``value`` ("all":
+        everyone). A card's popularity comes from its published release only, so a creator
+        with none (popularity 0) is in no pool: their first fans would show them to strangers
+        before any release (contract §7). The range on the sort field keeps it one index scan."""
         if field not in POOL_FIELDS:
             raise ValueError(f"no pool is kept by {field!r}")
-        query: dict[str, Any] = {} if field == "all" else {field: value}
+        query: dict[str, Any] = {"popularity": {"$gt": 0}}
+        if field != "all":
+            query[field] = value
         cursor = self._cards.find(query).sort(_ORDER).limit(limit)
         return [card_from_doc(d) async for d in cursor]
 

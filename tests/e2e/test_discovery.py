@@ -161,10 +161,10 @@ async def test_flushing_impressions_is_for_the_service_only(api):
 async def test_viewer_with_no_history_is_ranked_by_proximity_then_popularity(api):
     await record(api, [at("near-small"), at("near-big", 0.1), at("nearby", 1.0),
                        at("far-popular", 20.0), at("newbie")])
-    await audience(api, "near-small", 2)
-    await audience(api, "near-big", 5)
-    await audience(api, "nearby", 3)
-    await audience(api, "far-popular", 9)
+    await audience(api, "near-small", 11)  # pools hold released creators: 10 viewers or more
+    await audience(api, "near-big", 14)
+    await audience(api, "nearby", 12)
+    await audience(api, "far-popular", 18)
     rows = await recommend(api, "newbie")
     assert [r["creatorId"] for r in rows] == ["near-big", "near-small", "nearby", "far-popular"]
     assert [r["matchScore"] for r in rows] == [70.0, 70.0, 60.0, 50.0]
@@ -173,17 +173,16 @@ async def test_viewer_with_no_history_is_ranked_by_proximity_then_popularity(api
 
 
 async def test_viewer_without_location_or_history_gets_the_popular_creators(api):
-    await audience(api, "small", 2)
-    await audience(api, "big", 4)
+    await audience(api, "small", 10)
+    await audience(api, "big", 13)
     rows = await recommend(api, "stranger")
     assert [(r["creatorId"], r["matchScore"], r["proximity"]) for r in rows] == [
         ("big", 50.0, "REMOTE"), ("small", 50.0, "REMOTE")]
 
 
 async def test_recommendations_never_include_the_viewer_or_exceed_the_limit(api):
-    for creator in ("a", "b", "c"):
-        await audience(api, creator, 1)
-    await audience(api, "me", 1)
+    for creator in ("a", "b", "c", "me"):
+        await audience(api, creator, 10)
     rows = await recommend(api, "me", "(limit: 2)", "creatorId")
     assert len(rows) == 2 and "me" not in [r["creatorId"] for r in rows]
 
@@ -202,7 +201,9 @@ async def test_budget_match_pinned_through_graphql(api, viewer_spend, weight):
 async def test_audience_below_the_privacy_floor_gives_no_budget_match(api):
     await audience(api, "rich", 9, spend=21_000)
     await send(api, "transactionCompleted", viewerId="v", creatorId="shop", tokens=21_000)
-    row = by_id(await recommend(api, "v"))["rich"]
+    # never released: in no candidate pool, and ranked without audience figures when asked
+    assert "rich" not in by_id(await recommend(api, "v"))
+    [row] = await feed(api, "v", ["rich"])
     assert row["matchScore"] == 50.0 and row["boost"] == 1.0
 
 
@@ -221,7 +222,7 @@ async def test_intent_match_and_meeting_boost(api):
     (0.3, 20.0, "LOCAL"), (1.0, 10.0, "NEARBY"), (3.0, 5.0, "REMOTE"), (6.0, None, "REMOTE")])
 async def test_proximity_weight_pinned_through_graphql(api, north, weight, band):
     await record(api, [at("c", north), at("v")])
-    await audience(api, "c", 1)
+    await audience(api, "c", 10)
     [row] = await recommend(api, "v")
     assert (points(row).get("PROXIMITY"), row["proximity"]) == (weight, band)
 
@@ -409,11 +410,13 @@ async def test_no_suggestion_for_an_unknown_creator(api):
 
 
 # --- the creator index follows changes ------------------------------------------------------
-async def test_a_new_creator_is_recommended_at_once_and_follows_a_move(api):
+async def test_a_new_creator_is_recommended_once_released_and_follows_a_move(api):
     await record(api, [at("v")])
     assert await recommend(api, "v") == []  # also warms the cached pools
     await record(api, [at("c", 0.1)])
-    await audience(api, "c", 1)
+    await audience(api, "c", 9)
+    assert await recommend(api, "v") == []  # known, not released: no stranger learns of it
+    await audience(api, "c", 1, prefix="tenth")
     [row] = await recommend(api, "v")
     assert (row["creatorId"], row["proximity"]) == ("c", "LOCAL")
     await record(api, [at("c", 1.0)])
@@ -429,7 +432,7 @@ async def perf(services, creator: str) -> dict[str, dict]:
 
 async def test_serving_records_impressions_per_segment_after_flush(api, services):
     await record(api, [at("c"), at("v", 0.1)])
-    await audience(api, "c", 1)
+    await audience(api, "c", 10)
     await send(api, "transactionCompleted", viewerId="v", creatorId="shop", tokens=21_000)
     await recommend(api, "v", fields="creatorId")  # c and shop
     await feed(api, "v", ["c"], fields="creatorId")  # c again
@@ -446,7 +449,7 @@ async def test_serving_records_impressions_per_segment_after_flush(api, services
 
 async def test_conversions_within_the_window_and_not_after(api, services):
     await record(api, [at("c"), at("v", 0.1), at("late", 0.1), at("early", 0.1)])
-    await audience(api, "c", 1)
+    await audience(api, "c", 10)
     for viewer in ("v", "late", "early"):
         await recommend(api, viewer, fields="creatorId")
     await flush(api)
@@ -480,7 +483,7 @@ async def test_conversions_within_the_window_and_not_after(api, services):
 
 async def test_a_new_impression_opens_a_new_conversion(api, services):
     await record(api, [at("c"), at("v", 0.1)])
-    await audience(api, "c", 1)
+    await audience(api, "c", 10)
     await recommend(api, "v", fields="creatorId")
     await send(api, "chatCompleted", viewerId="v", creatorId="c")  # flushes the pair first
     await send(api, "callCompleted", viewerId="v", creatorId="c")
@@ -494,7 +497,7 @@ async def test_a_new_impression_opens_a_new_conversion(api, services):
 
 async def test_blocked_viewers_are_never_counted(api, services):
     await record(api, [at("c"), at("v", 0.1)])
-    await audience(api, "c", 1)
+    await audience(api, "c", 10)
     await recommend(api, "v", fields="creatorId")
     await flush(api)
     await block(api, "v")

@@ -37,6 +37,8 @@ EXEMPT = frozenset({"segment", "refreshSegment", "setViewerRisk", "segmentChange
 
 CREATOR, OTHER_CREATOR, STRANGER, ADMIN, MOVER = (
     "creator-x", "creator-y", "stranger-1", "admin-1", "mover-1")
+#: asked about by no argument: only candidate pools could reveal it
+NEW_CREATOR = "creator-z"
 ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "stranger": (STRANGER, ("viewer",)),
     "creator": (CREATOR, ("creator",)),
@@ -172,6 +174,8 @@ async def _world(api: Any) -> None:
 async def _one_viewer_acts(api: Any) -> None:
     """Everything that moved a boost, a confidence or a reason live: meetings, big spend."""
     await join(api, CREATOR, [(MOVER, ("HIGH", "MEETING", "LOCAL"))])
+    # a creator nobody had heard of: their first fan must not put them in anyone's pools
+    await join(api, NEW_CREATOR, [(MOVER, ("MID", "CHAT", "LOCAL"))])
     await record(api, [{"meetingBooked": {
         "eventId": f"mb-{i}", "bookingId": f"b-{i}", "viewerId": MOVER, "creatorId": CREATOR,
         "tokens": 5000, "meetingDate": "2027-01-01T12:00:00Z"}} for i in range(3)])

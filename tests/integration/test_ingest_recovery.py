@@ -189,7 +189,7 @@ async def test_a_rebuild_counts_a_stranded_event_and_recovery_then_leaves_it(api
 async def test_recovery_re_running_the_conversion_listener_counts_nothing_twice(
         api, services, monkeypatch):
     await record(api, [at("c"), at("v", 0.1)])
-    await audience(api, "c", 1)
+    await audience(api, "c", 10)  # released: in the candidate pools
     await recommend(api, "v", fields="creatorId")
     await flush(api)
     # every listener ran, then the process died before the event was marked applied
@@ -212,7 +212,7 @@ async def test_recovery_re_running_the_conversion_listener_counts_nothing_twice(
 async def test_a_conversion_claimed_before_a_crash_is_still_counted_on_recovery(
         api, services, monkeypatch):
     await record(api, [at("c"), at("v", 0.1)])
-    await audience(api, "c", 1)
+    await audience(api, "c", 10)  # released: in the candidate pools
     await recommend(api, "v", fields="creatorId")
     await flush(api)
     repository_type = type(services.discovery.impressions.repository)
