@@ -310,6 +310,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                              config_cache_seconds=settings.audience_config_cache_seconds,
                              queue_policy=settings.queue_policy(),
                              event_outcomes=runtime.metrics.count_event,
+                             kpis=runtime.metrics,
                              location_grid=settings.location_grid())
         await services.start()
         runtime.services = services
@@ -387,6 +388,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 log.warning("queue figures unavailable for /metrics", exc_info=True)
                 health = None
             runtime.metrics.observe_health(health)
+            try:
+                gauges = await asyncio.wait_for(services.kpi_gauges(datetime.now(UTC)),
+                                                READY_TIMEOUT_SECONDS)
+            except Exception:
+                log.warning("KPI gauges unavailable for /metrics", exc_info=True)
+                gauges = None
+            runtime.metrics.observe_kpis(gauges)
         return PlainTextResponse(generate_latest(runtime.metrics.registry),
                                  media_type=CONTENT_TYPE_LATEST)
 

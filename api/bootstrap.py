@@ -51,12 +51,14 @@ from services.container import EventStage, Pipeline, RebuildStage, Services
 from services.creator_index import CandidatePools, CreatorIndexer
 from services.data_rights import DataRights
 from services.discovery import DiscoveryService
+from services.erasure import Erasure
 from services.freshness import Freshness
 from services.history import SegmentHistory
 from services.impressions import ImpressionRecorder
 from services.ingest import EventOutcomes, Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
+from services.kpis import KpiCounters
 from services.scheduling import PriorityScheduler
 from services.segments import SegmentService, SegmentTransition, TransitionHandler, utc_now
 from store.aggregates import AggregateMove, AggregateRepository
@@ -84,7 +86,8 @@ def _ignore(event_type: str, outcome: str) -> None:
 def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
               queue_policy: QueuePolicy | None = None,
               event_outcomes: EventOutcomes | None = None,
-              location_grid: LocationGrid = DEFAULT_GRID) -> Services:
+              location_grid: LocationGrid = DEFAULT_GRID,
+              kpis: KpiCounters | None = None) -> Services:
     """Every repository and use case, wired once. ``event_outcomes`` is the metrics port for
     ``audience_events_total`` (the store's round trips are counted by its own port)."""
     # repositories: the only holders of the store
@@ -105,14 +108,15 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
     insights = InsightsService(aggregates, releases, SnapshotRepository(store),
                                PerformanceRepository(store), segments=segment_repository,
                                on_release=(("creator index", indexer.on_release),))
-    impressions = ImpressionRecorder(ImpressionRepository(store), risk)
-    history = SegmentHistory(SegmentChangeLog(store))
+    impressions = ImpressionRecorder(ImpressionRepository(store), risk, kpis=kpis)
+    history_log = SegmentChangeLog(store)
+    history = SegmentHistory(history_log)
 
     # Exactly once per change, even across a crash: the change id marks the $inc.
     async def move_aggregates(changes: Sequence[SegmentTransition]) -> None:
         await aggregates.apply_many([
             AggregateMove(c.after.creator_id, transition_delta(c.before, c.after), c.id,
-                          c.after.last_updated) for c in changes])
+                          c.after.last_updated, fresh=not c.redelivered) for c in changes])
 
     async def forget_changes(changes: Sequence[SegmentTransition]) -> None:
         await aggregates.forget_many([(c.after.creator_id, c.id) for c in changes])
@@ -128,7 +132,7 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
         ("segment history", TransitionHandler(history.record, relevant=history.relevant)),
     )
     segments = SegmentService(rollups, segment_repository, configuration, risk,
-                              handlers=[handler for _, handler in on_transition])
+                              handlers=[handler for _, handler in on_transition], kpis=kpis)
     on_event: tuple[tuple[str, EventStage], ...] = (
         ("schedule segment work", PriorityScheduler(segments, queue)),
         ("creator index", indexer.on_events),
@@ -167,5 +171,7 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
                     workers=WorkerRegistry(store), insights=insights,
                     dead_letters=DeadLetterRepository(store), history=history,
                     data_rights=DataRights(ledger, rollups),
+                    erasure=Erasure(ledger, rollups, segment_repository, aggregates, insights,
+                                    history_log, impressions.repository),
                     pipeline=Pipeline(on_event, on_transition, in_rebuild),
                     location_grid=location_grid)

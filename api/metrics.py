@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from domain.queue import JobStatus, SegmentHealth
+from services.kpis import ComputationOutcome, KpiGauges
 
 
 @dataclass
@@ -30,8 +31,29 @@ class Metrics:
         # Queue figures: set from the store each time /metrics is scraped (observe_health).
         self.store_up = Gauge("audience_store_up", "1 when the store answered the last scrape",
                               registry=self.registry)
-        self.queue_jobs = Gauge("audience_queue_jobs", "Segment jobs by priority and status",
+        # contract section 8 (a KPI): priority "all" sums every priority
+        self.queue_jobs = Gauge("audience_queue_depth", "Segment jobs by priority and status",
                                 ["priority", "status"], registry=self.registry)
+        # the product's KPIs (contract section 8, services/kpis.py)
+        self.segment_coverage = Gauge("audience_segment_coverage_ratio",
+                                      "Share of viewers with an interaction who hold a segment "
+                                      "(per creator they interacted with), 0-1",
+                                      registry=self.registry)
+        self.refresh_age = Gauge("audience_analytics_refresh_age_seconds",
+                                 "Age of the oldest creator release still current",
+                                 registry=self.registry)
+        self.impressions = Counter("audience_discovery_impressions",
+                                   "Creators shown to viewers by discovery (written)",
+                                   registry=self.registry)
+        self.conversions = Counter("audience_discovery_conversions",
+                                   "Impressions followed within 24 h by a paid interaction "
+                                   "with their creator", registry=self.registry)
+        self.computations = Counter("audience_segment_computations",
+                                    "Pair classifications by outcome",
+                                    ["outcome"], registry=self.registry)
+        for outcome in (ComputationOutcome.CHANGED, ComputationOutcome.UNCHANGED,
+                        ComputationOutcome.CONFLICT, ComputationOutcome.FAILED):
+            self.computations.labels(outcome)  # every outcome exported from the start
         self.queue_failed_24h = Gauge("audience_queue_failed_last_24h",
                                       "Jobs marked failed in the last 24 hours",
                                       registry=self.registry)
@@ -64,6 +86,23 @@ class Metrics:
     def count_store_operation(self, collection: str, operation: str) -> None:
         """The store adapter's port: one round trip."""
         self.store_operations.labels(collection, operation).inc()
+
+    # the KPI port (services/kpis.py KpiCounters)
+    def count_impressions(self, n: int) -> None:
+        self.impressions.inc(n)
+
+    def count_conversions(self, n: int) -> None:
+        self.conversions.inc(n)
+
+    def count_computations(self, outcome: str, n: int) -> None:
+        if n:
+            self.computations.labels(outcome).inc(n)
+
+    def observe_kpis(self, gauges: KpiGauges | None) -> None:
+        """Set the KPI gauges from a fresh read (``None``: the store did not answer)."""
+        if gauges is not None:
+            self.segment_coverage.set(gauges.coverage_ratio)
+            self.refresh_age.set(gauges.refresh_age_seconds)
 
     def observe_health(self, health: SegmentHealth | None) -> None:
         """Set the queue gauges from a fresh health read (``None``: the store did not answer)."""

@@ -8,10 +8,12 @@ import strawberry
 
 from resolvers.segments import check_id
 from schema.context import Info
+from schema.erasure import ErasureReceipt
 from schema.errors import bad_input
 from schema.my_data import MyData
 from schema.permissions import require_principal
 from schema.segment_change import SegmentChange, SegmentChangeConnection, cursor_position
+from services.erasure import ErasureReceipt as Receipt
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -65,3 +67,17 @@ async def segment_changed(info: Info, after: str | None) -> AsyncGenerator[Segme
 
     async for change in history.follow(position, disconnect):
         yield SegmentChange.from_domain(change)
+
+
+async def erase_viewer(info: Info, viewer_id: str) -> ErasureReceipt:
+    return _receipt(await info.context.services.erasure.erase(check_id("viewerId", viewer_id)))
+
+
+async def erase_my_data(info: Info) -> ErasureReceipt:
+    return _receipt(await info.context.services.erasure.erase(
+        require_principal(info.context).sub))
+
+
+def _receipt(receipt: Receipt) -> ErasureReceipt:
+    return ErasureReceipt(viewer_id=strawberry.ID(receipt.viewer_id), erased=receipt.erased,
+                          events=receipt.events, segments=receipt.segments)

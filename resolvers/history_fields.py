@@ -8,8 +8,9 @@ import strawberry
 
 from resolvers import history as r
 from schema.context import Info
+from schema.erasure import ErasureReceipt
 from schema.my_data import MyData
-from schema.permissions import IsAuthenticated, IsServiceOrSafetyTeam
+from schema.permissions import IsAuthenticated, IsServiceOrAdmin, IsServiceOrSafetyTeam
 from schema.segment_change import SegmentChange, SegmentChangeConnection
 
 
@@ -38,6 +39,21 @@ class HistoryQueries:
                                   "labels.")
     def my_data(self, info: Info) -> MyData:
         return r.my_data(info)
+
+
+@strawberry.type
+class DataRightsMutations:
+    @strawberry.mutation(permission_classes=[IsServiceOrAdmin],
+                         description="Erase a viewer's data (GDPR article 17; service, admin). "
+                                     "Idempotent; a replay of an erased event id is a "
+                                     "duplicate.")
+    async def erase_viewer(self, info: Info, viewer_id: strawberry.ID) -> ErasureReceipt:
+        return await r.erase_viewer(info, viewer_id)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated],
+                         description="Erase the signed-in user's own data (GDPR article 17).")
+    async def erase_my_data(self, info: Info) -> ErasureReceipt:
+        return await r.erase_my_data(info)
 
 
 @strawberry.type

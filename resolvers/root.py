@@ -11,7 +11,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.discovery_fields import DiscoveryMutations, DiscoveryQueries
 from resolvers.event_mutations import EventMutations
-from resolvers.history_fields import HistoryQueries, HistorySubscriptions
+from resolvers.history_fields import DataRightsMutations, HistoryQueries, HistorySubscriptions
 from resolvers.insights_fields import InsightsQueries
 from resolvers.queue_fields import QueueMutations, QueueQueries
 from resolvers.segment_fields import SegmentMutations, SegmentQueries
@@ -29,7 +29,8 @@ class Query(SegmentQueries, DiscoveryQueries, InsightsQueries, QueueQueries, His
 
 
 @strawberry.type
-class Mutation(EventMutations, SegmentMutations, DiscoveryMutations, QueueMutations):
+class Mutation(EventMutations, SegmentMutations, DiscoveryMutations, QueueMutations,
+               DataRightsMutations):
     pass
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.events import Event
 from domain.locations import DEFAULT_GRID, LocationGrid
 from domain.queue import QueuePolicy
 from services.data_rights import DataRights
 from services.discovery import DiscoveryService
+from services.erasure import Erasure
 from services.freshness import Freshness
 from services.history import SegmentHistory
 from services.ingest import Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
+from services.kpis import KpiGauges, kpi_gauges
 from services.segments import SegmentService, TransitionHandler
 from store.aggregates import AggregateRepository
 from store.configuration import ConfigurationRepository
@@ -71,6 +74,8 @@ class Services:
     history: SegmentHistory
     #: what is stored about a user, for that user (myData)
     data_rights: DataRights
+    #: a viewer's data removed and their part of every audience taken out (erasure)
+    erasure: Erasure
     #: the stages of the pipeline, as the use cases were handed them
     pipeline: Pipeline
     #: the cells locations are snapped to (domain/locations.py)
@@ -91,6 +96,10 @@ class Services:
             await self.segments.recompute_many(migrated.stale_pairs)
         if migrated.cards or migrated.profiles:
             await self.discovery.rebuild_index()
+
+    async def kpi_gauges(self, now: datetime) -> KpiGauges:
+        """The KPI gauges of /metrics (three O(1) reads)."""
+        return await kpi_gauges(self.rollups, self.segments.segments, self.insights.releases, now)
 
     async def stop(self) -> None:
         """Write what is still buffered in memory (discovery impressions)."""

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from domain.discovery.impressions import Impression, outcome_of, within_window
 from domain.events import Event
 from domain.segments.risk import RiskLevel
+from services.kpis import KPI_CONVERSION_WINDOW, KpiCounters, NoKpis
 from store.impressions import ImpressionRepository, Outcome
 from store.risk import RiskRepository
 
@@ -33,8 +34,10 @@ class ImpressionRecorder:
     """Owns the impression buffer of one process and its flushing task."""
 
     def __init__(self, repository: ImpressionRepository, risk: RiskRepository, *,
-                 batch: int = FLUSH_BATCH, interval: float = FLUSH_INTERVAL_SECONDS) -> None:
+                 batch: int = FLUSH_BATCH, interval: float = FLUSH_INTERVAL_SECONDS,
+                 kpis: KpiCounters | None = None) -> None:
         self.repository = repository
+        self._kpis = kpis or NoKpis()
         self._risk = risk
         self._batch = batch
         self._interval = interval
@@ -92,6 +95,7 @@ class ImpressionRecorder:
             self._pending.subtract((i.viewer_id, i.creator_id) for i in batch)
             self._pending = +self._pending  # drop zero counts
             self.written += len(batch)
+            self._kpis.count_impressions(len(batch))
             return len(batch)
 
     def _trim(self) -> None:
@@ -142,3 +146,9 @@ class ImpressionRecorder:
             Outcome(imp, event.event_id, int(outcome.interaction),
                     int(event.event_id in first), outcome.revenue_tokens)
             for event, outcome, imp in matched])
+        # the conversion KPI: a paid interaction within a day of the impression
+        paid = [(imp, event.event_id) for event, outcome, imp in matched
+                if (outcome.revenue_tokens > 0 or int(event.fields.get("tokens") or 0) > 0)
+                and event.occurred_at <= imp.last_impressed_at + KPI_CONVERSION_WINDOW]
+        if paid:
+            self._kpis.count_conversions(await self.repository.claim_paid(paid))

@@ -19,6 +19,7 @@ by whoever gets there — the request itself, or, if its process died half-way, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -110,18 +111,23 @@ class Ingestion:
         round trips, whatever the batch size — and one write marks them all applied; a crash
         in between leaves them unapplied for recovery, as for one event."""
         try:
-            await self.check_replays(events)  # a batch with one conflict stores nothing
+            # a batch with one conflict stores nothing; an erased viewer's event id stays a
+            # duplicate for ever (services/erasure.py): both reads overlap
+            _, erased = await asyncio.gather(
+                self.check_replays(events), self._ledger.erased([e.event_id for e in events]))
         except ConflictingReplay:
             self.refuse([event.type.value for event in events])
             raise
-        stored = await self._ledger.append_many(events, received_at or self._clock())
+        storing = [event for event in events if event.event_id not in erased]
+        appended = iter(await self._ledger.append_many(storing, received_at or self._clock()))
+        stored = [event.event_id not in erased and next(appended) for event in events]
         fresh = [event for event, new in zip(events, stored, strict=True) if new]
         if fresh:
             await self._effects(fresh)
             await self._ledger.mark_applied([event.event_id for event in fresh])
         receipts = []
         for event, new in zip(events, stored, strict=True):
-            if not new:
+            if not new and event.event_id not in erased:
                 await self._finish_if_stranded(event)
             self._outcomes(event.type.value, ACCEPTED if new else DUPLICATE)
             receipts.append(Receipt(event.event_id, accepted=True, duplicate=not new))

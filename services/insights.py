@@ -91,9 +91,18 @@ class InsightsService:
         if self._paused:
             return
         held = [HeldChange(c.after.creator_id, c.after.viewer_id, delta, c.id,
-                           c.after.last_updated)
+                           c.after.last_updated, fresh=not c.redelivered)
                 for c in changes if (delta := transition_delta(c.before, c.after))]
+        await self.hold(held)
+
+    async def hold(self, held: Sequence[HeldChange]) -> None:
+        """Hold changes back under their viewers (one write), then release each creator whose
+        held-back changes now allow it (transitions, and erasures leaving an audience)."""
         await self._published(await self._settle_many(await self.releases.record_many(held)))
+
+    async def forget_held(self, changes: Sequence[tuple[str, str]]) -> None:
+        """Drop the marks of held changes ((creator, change id) ...) once they are settled."""
+        await self.releases.forget_many(changes)
 
     async def on_confirmed(self, changes: Sequence[SegmentTransition]) -> None:
         await self.releases.forget_many([(c.after.creator_id, c.id) for c in changes])

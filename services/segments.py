@@ -26,6 +26,7 @@ from domain.segments.classify import AudienceSegment, SegmentInputs, classify_pa
 from domain.segments.dimensions import SegmentDimension
 from domain.segments.risk import RiskChange, RiskLevel, clean_reason
 from domain.segments.thresholds import SegmentThresholds
+from services.kpis import ComputationOutcome, KpiCounters, NoKpis
 from store.configuration import ConfigurationRepository
 from store.risk import RiskRepository
 from store.rollups import PairKey, RollupRepository
@@ -56,6 +57,9 @@ class SegmentTransition:
     before: AudienceSegment | None
     after: AudienceSegment
     id: str = ""
+    #: delivered again from the outbox (a listener may have applied it already); a change
+    #: delivered by its writer is new to every listener
+    redelivered: bool = False
 
 
 #: receives a whole batch's changes in one call (so it can write them in one round trip)
@@ -97,8 +101,10 @@ class SegmentService:
 
     def __init__(self, rollups: RollupRepository, segments: SegmentRepository,
                  configuration: ConfigurationRepository, risk: RiskRepository,
-                 clock: Clock = utc_now, handlers: Sequence[TransitionHandler] = ()) -> None:
+                 clock: Clock = utc_now, handlers: Sequence[TransitionHandler] = (),
+                 kpis: KpiCounters | None = None) -> None:
         self.rollups = rollups
+        self._kpis = kpis or NoKpis()
         self.segments = segments
         self.configuration = configuration
         self.risk = risk
@@ -153,6 +159,14 @@ class SegmentService:
                                ) -> list[AudienceSegment | None]:
         """Classify a batch of pairs and write them in one round trip; deliver and confirm
         their changes as one batch (each stage one round trip per collection it touches)."""
+        try:
+            return await self._classify_and_write(keys, now, conflicts)
+        except Exception:
+            self._kpis.count_computations(ComputationOutcome.FAILED, len(keys))
+            raise
+
+    async def _classify_and_write(self, keys: Sequence[PairKey], now: datetime, conflicts: int
+                                  ) -> list[AudienceSegment | None]:
         started = time.perf_counter()
         thresholds = await self.configuration.current()
         inputs = await self._inputs(keys)
@@ -179,6 +193,12 @@ class SegmentService:
             results.append(segment)
         saved = await self.segments.save_versioned_many(writes) if writes else []
         raced = [i for (i, _), ok in zip(changes, saved, strict=True) if not ok]
+        moved = sum(1 for (_, c), ok in zip(changes, saved, strict=True)
+                    if ok and _changed(c.before, c.after))
+        self._kpis.count_computations(ComputationOutcome.CHANGED, moved)
+        self._kpis.count_computations(ComputationOutcome.UNCHANGED,
+                                      len(saved) - len(raced) - moved)
+        self._kpis.count_computations(ComputationOutcome.CONFLICT, len(raced))
         delivered = [c for (_, c), ok in zip(changes, saved, strict=True) if ok and c.id]
         # Delivered, then one confirmation for the batch: a crash before it only means
         # redeliveries, which the listeners recognise by id.
@@ -192,7 +212,8 @@ class SegmentService:
             # fresh reads, so the last write always rests on the latest rollups.
             if conflicts >= MAX_WRITE_CONFLICTS:
                 raise ConcurrentUpdateError(f"{len(raced)} pairs kept changing underneath")
-            again = await self._recompute_batch([keys[i] for i in raced], now, conflicts + 1)
+            again = await self._classify_and_write([keys[i] for i in raced], now,
+                                                   conflicts + 1)
             for i, fresh in zip(raced, again, strict=True):
                 results[i] = fresh
         return results
@@ -253,7 +274,7 @@ class SegmentService:
         """
         now = now or self.clock()
         records = await self.segments.undelivered(now - older_than, limit)
-        changes = [SegmentTransition(r.before, r.after, r.id) for r in records]
+        changes = [SegmentTransition(r.before, r.after, r.id, redelivered=True) for r in records]
         try:
             await self._deliver(changes)  # the whole sweep as one batch
             delivered = changes

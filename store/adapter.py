@@ -129,6 +129,11 @@ class CollectionAdapter:
     async def count_documents(self, *args: Any, **kwargs: Any) -> int:
         return int(await self._call("count_documents", *args, **kwargs))
 
+    async def estimated_document_count(self) -> int:
+        """The collection's metadata count: O(1), no documents read (on a sharded cluster
+        the sum of each shard's)."""
+        return int(await self._call("estimated_document_count"))
+
     async def distinct(self, *args: Any, **kwargs: Any) -> list[Any]:
         return list(await self._call("distinct", *args, **kwargs))
 

@@ -36,6 +36,8 @@ class AggregateMove:
     delta: Mapping[str, int]
     change_id: str
     at: datetime | None
+    #: never delivered before: its move may be merged with others of the same creator
+    fresh: bool = False
 
 
 def _by_creator(changes: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
@@ -44,6 +46,31 @@ def _by_creator(changes: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
         if change_id:
             grouped.setdefault(creator, []).append(change_id)
     return grouped
+
+
+def merge_fresh(moves: Sequence[Any]) -> list[tuple[str, list[Any]]]:
+    """Moves grouped into writes: the fresh moves of one creator together (one write per
+    creator per batch, so a creator with a huge audience takes one write per batch, not one
+    per change; safe because no one can have applied a change nobody delivered before), every
+    redelivered move on its own (its id alone decides whether it still applies)."""
+    writes: list[tuple[str, list[Any]]] = []
+    together: dict[str, list[Any]] = {}
+    for move in moves:
+        if not move.delta:
+            continue
+        if move.fresh:
+            together.setdefault(move.creator_id, []).append(move)
+        else:
+            writes.append((move.creator_id, [move]))
+    return [*together.items(), *writes]
+
+
+def _summed(deltas: Any) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for delta in deltas:
+        for cell, n in delta.items():
+            total[cell] = total.get(cell, 0) + n
+    return {cell: n for cell, n in total.items() if n} or {"total": 0}
 
 
 #: field holding the ids of changes applied but not yet confirmed (see ``apply``)
@@ -72,9 +99,10 @@ class AggregateRepository:
         redelivered change finds the mark and moves nothing. ``forget_many`` drops the marks
         once the changes are confirmed, so marks never accumulate."""
         await update_each(self._aggregates, [
-            ({"_id": m.creator_id, f"{APPLIED}.{m.change_id}": {"$exists": False}},
-             {"$inc": dict(m.delta), "$set": {f"{APPLIED}.{m.change_id}": m.at}})
-            for m in moves if m.delta])
+            ({"_id": creator, **{f"{APPLIED}.{m.change_id}": {"$exists": False} for m in group}},
+             {"$inc": _summed(m.delta for m in group),
+              "$set": {f"{APPLIED}.{m.change_id}": m.at for m in group}})
+            for creator, group in merge_fresh(moves)])
 
     async def forget(self, creator_id: str, change_id: str) -> None:
         """Drop the applied-mark of a confirmed change."""

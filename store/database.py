@@ -45,6 +45,8 @@ class Collections:
     #: the segment change log (history, the change feed) and the counters of its positions
     SEGMENT_CHANGES = "segment_changes"
     SEQUENCES = "sequences"
+    #: tombstones of erased events: sha256 of the event id, so a replay is a duplicate
+    ERASED_EVENTS = "erased_events"
 
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
+
 from domain.discovery.impressions import (
     PERFORMANCE_KINDS,
     Impression,
@@ -160,6 +162,26 @@ class ImpressionRepository:
             {"converted_by": 1})}
         return {event_id for imp, _, event_id in claims
                 if holders.get(pair_id(imp.viewer_id, imp.creator_id)) == event_id}
+
+    async def erase_viewer(self, viewer_id: str) -> None:
+        """Remove what was recorded of a viewer being shown creators (the per-day performance
+        counts are not theirs: they count impressions, never name a viewer)."""
+        await self._impressions.delete_many({"viewer_id": viewer_id})
+
+    async def claim_paid(self, claims: Sequence[tuple[StoredImpression, str]]) -> int:
+        """Mark impressions as followed by a paid interaction within the KPI window, each by
+        (impression, event id); how many marks are new (one round trip). An impression takes
+        one mark (a later impression takes its own), and a rerun of the same events finds the
+        marks and adds none, so ``audience_discovery_conversions_total`` counts each once."""
+        if not claims:
+            return 0
+        result = await self._impressions.bulk_write([UpdateOne(
+            {"_id": pair_id(imp.viewer_id, imp.creator_id),
+             "last_impressed_at": imp.last_impressed_at,
+             "paid_impression": {"$ne": imp.last_impressed_at}},
+            {"$set": {"paid_impression": imp.last_impressed_at, "paid_by": event_id}})
+            for imp, event_id in claims], ordered=False)
+        return int(result.modified_count)
 
     async def claim_conversion(self, imp: StoredImpression, at: datetime, event_id: str
                                ) -> bool:

@@ -8,6 +8,7 @@ Documents written before the field existed have none and count as applied.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -65,11 +66,17 @@ def event_from_doc(doc: dict[str, Any]) -> Event:
                  fields=fields, occurred_at_sent=bool(doc.get(OCCURRED_AT_SENT, True)))
 
 
+def tombstone_id(event_id: str) -> str:
+    """What an erased event leaves behind: its id's SHA-256, never the id itself."""
+    return hashlib.sha256(event_id.encode()).hexdigest()
+
+
 class EventLedger:
     """Stores events once; a second insert of the same id is reported, never applied."""
 
     def __init__(self, store: Store) -> None:
         self._events = store.collection(Collections.EVENTS)
+        self._erased = store.collection(Collections.ERASED_EVENTS)
 
     async def append(self, event: Event, received_at: datetime, *, applied: bool = False
                      ) -> bool:
@@ -180,6 +187,32 @@ class EventLedger:
 
     async def count(self) -> int:
         return int(await self._events.count_documents({}))
+
+    async def erased(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` belonged to an erased viewer (one read of the tombstones)."""
+        if not event_ids:
+            return set()
+        by_hash = {tombstone_id(e): e for e in event_ids}
+        return {by_hash[d["_id"]] async for d in self._erased.find(
+            {"_id": {"$in": sorted(by_hash)}}, {"_id": 1})}
+
+    async def erase_page(self, user_id: str, limit: int, at: datetime) -> int:
+        """Erase up to ``limit`` of the user's events, leaving a tombstone (the id's hash)
+        for each, written before the events go, so a crash in between only repeats the page;
+        how many events were erased (0: none left)."""
+        ids = [d["_id"] async for d in self._events.find(
+            {"$or": [{"fields.viewer_id": user_id}, {"fields.user_id": user_id}]},
+            {"_id": 1}).sort("_id", 1).limit(limit)]
+        if not ids:
+            return 0
+        try:
+            await self._erased.insert_many([{"_id": tombstone_id(e), "at": at} for e in ids],
+                                           ordered=False)
+        except BulkWriteError as exc:  # tombstones of an earlier, interrupted attempt
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors") or []):
+                raise
+        result = await self._events.delete_many({"_id": {"$in": ids}})
+        return int(result.deleted_count)
 
     async def of_user(self, user_id: str, after_id: str | None, limit: int) -> list[Event]:
         """Up to ``limit`` events about a user (as the viewer or the user), by event id."""

@@ -27,7 +27,7 @@ from pymongo.errors import DuplicateKeyError
 from domain.insights.aggregates import CreatorAggregate
 from domain.insights.dominance import Top, tops_from_doc, tops_to_doc
 from domain.insights.releases import Cells, Family, ReleaseState, flat, nested
-from store.aggregates import aggregate_from_doc
+from store.aggregates import aggregate_from_doc, merge_fresh
 from store.bulk import update_each
 from store.database import Collections, Store, pages, utc
 
@@ -86,6 +86,8 @@ class HeldChange:
     delta: Cells
     change_id: str
     at: datetime
+    #: never delivered before: held back together with the creator's other fresh changes
+    fresh: bool = False
 
 
 class ReleaseRepository:
@@ -119,11 +121,19 @@ class ReleaseRepository:
         in one read, for the caller to settle."""
         if not changes:
             return []
-        await update_each(self._releases, [
-            ({"_id": c.creator_id, f"{APPLIED}.{c.change_id}": {"$exists": False}},
-             {"$inc": {"version": 1, **{f"pending.{viewer_key(c.viewer_id)}.{cell}": n
-                                        for cell, n in c.delta.items()}},
-              "$set": {f"{APPLIED}.{c.change_id}": c.at}}) for c in changes])
+        writes = []
+        for creator, group in merge_fresh(changes):
+            pending: dict[str, int] = {}
+            for c in group:
+                for cell, n in c.delta.items():
+                    path = f"pending.{viewer_key(c.viewer_id)}.{cell}"
+                    pending[path] = pending.get(path, 0) + n
+            writes.append((
+                {"_id": creator, **{f"{APPLIED}.{c.change_id}": {"$exists": False}
+                                    for c in group}},
+                {"$inc": {"version": 1, **pending},
+                 "$set": {f"{APPLIED}.{c.change_id}": c.at for c in group}}))
+        await update_each(self._releases, writes)
         creators = sorted({c.creator_id for c in changes})
         return [release_from_doc(d) async for d in self._releases.find(
             {"_id": {"$in": creators}}, {APPLIED: 0}).sort("_id", 1)]
@@ -219,6 +229,14 @@ class ReleaseRepository:
                  async for d in self._releases.find({"_id": {"$in": list(set(creator_ids))}},
                                                     {"published": 1})}
         return [found.get(c) for c in creator_ids]
+
+    async def oldest_release(self) -> datetime | None:
+        """When the oldest current release of counts was cut (None: no release yet): one
+        index entry (``released_at.counts``), the refresh-age KPI."""
+        found = await self._releases.find_one(
+            {"released_at.counts": {"$type": "date"}}, {"released_at": 1},
+            sort=[("released_at.counts", 1)])
+        return utc((found.get("released_at") or {}).get("counts")) if found else None
 
     async def creator_ids(self) -> AsyncIterator[str]:
         """Every creator with a release, in id order, a page at a time."""

@@ -299,6 +299,19 @@ class RollupRepository:
             "_id", 1).limit(limit)
         return [(d["viewer_id"], d["creator_id"]) async for d in cursor]
 
+    async def erase_viewer(self, viewer_id: str) -> None:
+        """Remove every counter of a viewer: their rollup, pairs, profile and the claims of
+        what they counted once (keys ``viewer|…``: ids never contain ``|``, so the range
+        ``viewer|`` .. ``viewer}`` holds exactly theirs)."""
+        await self._pairs.delete_many({"viewer_id": viewer_id})
+        await self._keys.delete_many({"_id": {"$gte": f"{viewer_id}|", "$lt": f"{viewer_id}}}"}})
+        await self._viewers.delete_one({"_id": viewer_id})
+        await self._profiles.delete_one({"_id": viewer_id})
+
+    async def estimated_pairs(self) -> int:
+        """Pairs with an interaction, from the collection's metadata (the coverage KPI)."""
+        return await self._pairs.estimated_document_count()
+
     async def count_pairs(self) -> int:
         return int(await self._pairs.count_documents({}))
 

@@ -95,7 +95,9 @@ class SegmentChangeLog:
         return int(counter["value"]) if counter else 0
 
     async def delete_viewer(self, viewer_id: str) -> int:
-        result = await self._changes.delete_many({"viewer_id": viewer_id})
+        """Delete a viewer's change records (erasure), but the removal records (``to`` null)
+        that tell feed consumers the segments are gone."""
+        result = await self._changes.delete_many({"viewer_id": viewer_id, "to": {"$ne": None}})
         return int(result.deleted_count)
 
     async def count(self) -> int:

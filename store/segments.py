@@ -300,12 +300,23 @@ class SegmentRepository:
         cursor = self._segments.find(query).sort("creator_id", 1).limit(limit)
         return [segment_from_doc(d) async for d in cursor]
 
+    async def delete_pairs(self, keys: Sequence[PairKey]) -> int:
+        """Remove the segments of ``keys`` (erasure); how many there were."""
+        if not keys:
+            return 0
+        result = await self._segments.delete_many(pair_filter(keys))
+        return int(result.deleted_count)
+
     async def count_for_viewer(self, viewer_id: str) -> int:
         return int(await self._segments.count_documents({"viewer_id": viewer_id}))
 
     async def all(self, batch_size: int = 1000) -> AsyncIterator[AudienceSegment]:
         async for d in self._segments.find({}).batch_size(batch_size):
             yield segment_from_doc(d)
+
+    async def estimated_count(self) -> int:
+        """Segments held, from the collection's metadata (the coverage KPI)."""
+        return await self._segments.estimated_document_count()
 
     async def count(self) -> int:
         return int(await self._segments.count_documents({}))

@@ -40,6 +40,8 @@ REBUILD = "rebuild and tests only: a whole-collection pass, off the request path
 #: the start-up migration of documents stored before locations became cells: it scans for
 #: leftovers (unindexed, paged) until none is left, then finds nothing
 MIGRATION = "start-up migration of pre-cell locations: a paged scan until none is left"
+ERASURE = ("erasure of one viewer (a rare admin or user request): that viewer's documents on "
+           "every shard, through the index named for it")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ SHARDS: Mapping[str, Placement] = {
         ),
         {"EventLedger.of_user": "myData (the caller's own events, rare, paged by _id): "
                                 "asks every shard, each through the two indexes above",
+         "EventLedger.erase_page": ERASURE,
          "store.locations.snap_stored_locations": MIGRATION,
          "EventLedger.stranded": "recovery sweep (worker, once a sweep period): the partial "
                                  "index holds only in-flight events on each shard",
@@ -155,8 +158,11 @@ SHARDS: Mapping[str, Placement] = {
     Collections.AUDIENCE_RELEASES: Placement(
         ((("_id", HASHED),)),
         "one document per creator, read and written by creator id",
-        (),
+        # the refresh-age KPI reads the oldest release: one index entry per shard
+        (_ix(("released_at.counts", ASCENDING)),),
         {"ReleaseRepository.forget_stale": "daily run: marks of writers that died",
+         "ReleaseRepository.oldest_release": "/metrics: the oldest release, one index entry "
+                                              "from each shard",
          "ReleaseRepository.creator_ids": "daily snapshots and rebuild: pages by _id",
          "ReleaseRepository.all": REBUILD}),
     Collections.SEGMENT_PERFORMANCE: Placement(
@@ -164,7 +170,14 @@ SHARDS: Mapping[str, Placement] = {
         "insights read a window of one creator's days; a creator's documents live together",
         (_ix(("creator_id", ASCENDING), ("segment_type", ASCENDING), ("day", ASCENDING)),)),
     Collections.IMPRESSIONS: Placement(
-        ((("_id", HASHED),)), "read and written by pair id only"),
+        ((("_id", HASHED),)), "read and written by pair id only",
+        # erasure removes a viewer's impressions
+        (_ix(("viewer_id", ASCENDING)),),
+        {"ImpressionRepository.erase_viewer": ERASURE}),
+    Collections.ERASED_EVENTS: Placement(
+        ((("_id", HASHED),)),
+        "tombstones of erased events, read by hash with every ingested batch (targeted); "
+        "64 bytes each"),
     Collections.QUEUE: Placement(
         None,
         "claims take the highest priority due job of the whole queue: one global order, "
@@ -208,7 +221,7 @@ SHARDS: Mapping[str, Placement] = {
     Collections.INTERACTION_KEYS: Placement(
         ((("_id", HASHED),)),
         "one claim per (viewer, booking / event / media), always read and written by its key",
-        (), {"RollupRepository.clear": REBUILD}),
+        (), {"RollupRepository.clear": REBUILD, "RollupRepository.erase_viewer": ERASURE}),
     Collections.SEGMENT_CHANGES: Placement(
         None,
         "the change feed reads in one global position order (resumable cursors): unsharded, "

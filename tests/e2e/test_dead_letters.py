@@ -43,7 +43,7 @@ async def test_an_admin_sees_a_failed_job_among_the_dead_letters(api, services):
     text = (await api.http.get("/metrics")).text
     assert gauge(text, "audience_dead_letters", source="queue") == 1
     assert gauge(text, "audience_dead_letters", source="outbox") == 0
-    assert gauge(text, "audience_queue_jobs", priority="all", status="failed") == 1
+    assert gauge(text, "audience_queue_depth", priority="all", status="failed") == 1
 
 
 @pytest.mark.parametrize("role", ["viewer", "creator", "safety_team", "service"])

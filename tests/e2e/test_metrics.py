@@ -6,7 +6,9 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from store.database import Collections
 from tests.conftest import codes
+from tests.helpers import send
 
 BATCH = ("mutation($events: [EventInput!]!) { recordEvents(events: $events) "
          "{ eventId duplicate } }")
@@ -48,3 +50,65 @@ async def test_every_round_trip_is_counted_by_collection_and_operation(api, stor
     assert sum(after.values()) - sum(scraped.values()) <= store.counter.calls - before
     assert sum(after.values()) == sum(
         n for (collection, _), n in store.counter.by_operation.items())
+
+
+# --- the product's KPIs (contract §8) ---------------------------------------------------------
+def value(text: str, name: str, **labels: str) -> float:
+    found = samples(text, name).get(tuple(sorted(labels.items())))
+    assert found is not None, f"{name}{labels} is not exported"
+    return found
+
+
+async def scrape(api) -> str:
+    response = await api.http.get("/metrics")
+    assert response.status_code == 200
+    return response.text
+
+
+async def test_discovery_kpis_count_impressions_and_paid_interactions_within_a_day(api):
+    fans = [{"firstInteraction": {"eventId": f"f{i}", "viewerId": f"fan{i}",
+                                  "creatorId": "c1"}} for i in range(10)]
+    await api.as_service(BATCH, {"events": fans})  # ten viewers: c1 is released
+    before = await scrape(api)
+    body = await api.post("{ segmentRecommendations { creatorId } }", sub="v1",
+                          roles=("viewer",))
+    assert [r["creatorId"] for r in body["data"]["segmentRecommendations"]] == ["c1"]
+    await api.as_service("mutation { flushDiscoveryImpressions }")
+    shown = await scrape(api)
+    assert (value(shown, "audience_discovery_impressions_total")
+            - value(before, "audience_discovery_impressions_total")) == 1
+    assert value(shown, "audience_discovery_conversions_total") == 0
+
+    await send(api, "chatCompleted", viewerId="v1", creatorId="c1", tokens=0)  # free
+    assert value(await scrape(api), "audience_discovery_conversions_total") == 0
+    await send(api, "transactionCompleted", viewerId="v1", creatorId="c1", tokens=300)
+    await send(api, "callCompleted", viewerId="v1", creatorId="c1", tokens=900)  # same one
+    assert value(await scrape(api), "audience_discovery_conversions_total") == 1
+    # never shown: paying for another creator converts nothing
+    await send(api, "transactionCompleted", viewerId="v1", creatorId="c2", tokens=300)
+    assert value(await scrape(api), "audience_discovery_conversions_total") == 1
+
+
+async def test_computation_outcomes_coverage_and_refresh_age(api, store):
+    fans = [{"firstInteraction": {"eventId": f"f{i}", "viewerId": f"fan{i}",
+                                  "creatorId": "c1"}} for i in range(10)]
+    await api.as_service(BATCH, {"events": fans})
+    await api.as_service("mutation { processSegmentQueue { processed } }")
+    text = await scrape(api)
+    assert value(text, "audience_segment_computations_total", outcome="changed") >= 10
+    assert value(text, "audience_segment_computations_total", outcome="failed") == 0
+    assert value(text, "audience_segment_coverage_ratio") == 1.0
+    assert 0 <= value(text, "audience_analytics_refresh_age_seconds") < 600  # just released
+    assert value(text, "audience_queue_depth", priority="all", status="pending") == 0
+
+    unchanged = value(text, "audience_segment_computations_total", outcome="unchanged")
+    body = await api.as_service('mutation { refreshSegment(viewerId: "fan0", creatorId: "c1") '
+                                "{ budget } }")
+    assert not body.get("errors"), body
+    text = await scrape(api)
+    assert value(text, "audience_segment_computations_total",
+                 outcome="unchanged") == unchanged + 1
+
+    # a pair whose segment is missing (work lost or still queued) lowers coverage
+    await store.collection(Collections.SEGMENTS).delete_one({"viewer_id": "fan0"})
+    assert value(await scrape(api), "audience_segment_coverage_ratio") == 0.9

@@ -196,16 +196,16 @@ async def test_metrics_carry_the_queue_figures(api):
         await send(api, "mediaLiked", viewerId=V, creatorId=creator)
     text = (await api.http.get("/metrics")).text
     assert gauge(text, "audience_store_up") == 1
-    assert gauge(text, "audience_queue_jobs", priority="2", status="pending") == 2
-    assert gauge(text, "audience_queue_jobs", priority="all", status="failed") == 0
+    assert gauge(text, "audience_queue_depth", priority="2", status="pending") == 2
+    assert gauge(text, "audience_queue_depth", priority="all", status="failed") == 0
     assert gauge(text, "audience_queue_failed_last_24h") == 0
     assert gauge(text, "audience_queue_oldest_pending_age_seconds") >= 0
     assert 0 <= gauge(text, "audience_threshold_cache_hit_ratio") <= 1
 
     await api.as_service(RUN, {"n": 100})
     text = (await api.http.get("/metrics")).text
-    assert 'audience_queue_jobs{priority="2",status="pending"}' not in text  # emptied
-    assert gauge(text, "audience_queue_jobs", priority="all", status="pending") == 0
+    assert 'audience_queue_depth{priority="2",status="pending"}' not in text  # emptied
+    assert gauge(text, "audience_queue_depth", priority="all", status="pending") == 0
 
 
 # --- readiness ----------------------------------------------------------------------------

@@ -185,7 +185,11 @@ async def test_every_event_counts_once_through_random_network_faults(services, n
     # Aggregates moved once per change: after the daily full pass (segments read "now", and
     # a viewer-wide intent or a loyalty decay moves pairs no event of theirs touched), they
     # are what a rebuild from empty gives.
-    await services.segments.recompute_all(datetime.now(UTC))
+    # One frozen "now" for both: loyalty decays by the second, so two clocks a few seconds
+    # apart round some scores differently.
+    frozen = datetime.now(UTC)
+    services.segments.clock = lambda: frozen
+    await services.segments.recompute_all(frozen)
     state = await derived_state(services)
     await rebuild_all(services)
     assert await services.rollups.snapshot() == rollups
