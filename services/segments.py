@@ -34,8 +34,8 @@ from store.segments import SegmentRepository, TransitionRecord, VersionedWrite
 
 #: pairs recomputed per batch of store reads (one $in query per collection per batch)
 RECOMPUTE_BATCH = 200
-#: the most pairs one viewer-wide recomputation covers (a bound on fan-out work)
-MAX_VIEWER_PAIRS = 10_000
+#: a viewer's pairs recomputed per page (set_risk, viewer-wide facts)
+VIEWER_PAGE = 1_000
 #: the most pairs a threshold preview classifies (beyond it, the preview is a sample)
 PREVIEW_MAX_PAIRS = 10_000
 #: times a pair is recomputed when other writers keep changing it underneath
@@ -298,11 +298,16 @@ class SegmentService:
         return len(delivered)
 
     async def recompute_viewer(self, viewer_id: str, now: datetime | None = None,
-                               limit: int = MAX_VIEWER_PAIRS) -> int:
-        """Recompute every pair of a viewer (viewer-wide facts: budget, location, risk)."""
-        creators = await self.rollups.creators_of(viewer_id, limit)
-        await self.recompute_many([(viewer_id, c) for c in creators], now)
-        return len(creators)
+                               page: int = VIEWER_PAGE) -> int:
+        """Recompute every pair of a viewer (viewer-wide facts: budget, location, risk), a
+        page of their key range at a time: memory holds one page, and nothing is left out
+        however many creators the viewer has (it used to stop at a fixed cap)."""
+        done, after = 0, None
+        while creators := await self.rollups.creators_of(viewer_id, page, after):
+            await self.recompute_many([(viewer_id, c) for c in creators], now)
+            done += len(creators)
+            after = creators[-1]
+        return done
 
     async def recompute_all(self, now: datetime | None = None) -> int:
         """Recompute every pair (rebuild and the daily full run)."""

@@ -13,6 +13,7 @@ from api.bootstrap import bootstrap
 from domain.events import EventType
 from domain.priorities import Work
 from domain.queue import QueuePolicy, daily_lock_id
+from domain.segments.risk import RiskLevel
 from services.container import Services
 from services.daily import DailyRun
 from services.worker import QueueWorker
@@ -67,3 +68,15 @@ async def test_the_daily_run_resumes_from_the_last_page_its_lock_records(service
     assert result is not None and result.pairs == 2  # fan-05 and fan-06 only
 
 
+
+
+async def test_a_viewer_wide_recompute_pages_through_every_pair_however_many(services):
+    """set_risk reaches every pair of the viewer, a page at a time (it used to stop at a cap)."""
+    for c in range(7):
+        await record(services, EventType.FIRST_INTERACTION, viewer_id="wide",
+                           creator_id=f"c{c}")
+    await services.segments.recompute_all()
+    assert await services.segments.recompute_viewer("wide", page=3) == 7
+    await services.segments.set_risk("wide", RiskLevel.WATCH, "test", "safety")
+    segments = await services.segments.segments.page_for_viewer("wide", None, 100)
+    assert len(segments) == 7 and {s.risk for s in segments} == {RiskLevel.WATCH}
