@@ -13,7 +13,10 @@ from schema.permissions import IsThisCreatorOrAdmin
 @strawberry.type
 class InsightsQueries:
     @strawberry.field(permission_classes=[IsThisCreatorOrAdmin],
-                      description="A creator's audience in aggregate: that creator, or admin.")
-    async def creator_audience(self, info: Info, creator_id: strawberry.ID
-                               ) -> CreatorAudienceInsights | None:
-        return CreatorAudienceInsights.from_domain(await r.creator_audience(info, creator_id))
+                      description="A creator's audience in aggregate: that creator, or admin. "
+                                  "forceRefresh (admin, once a minute per creator) cuts a "
+                                  "release now if the rules allow one, instead of waiting.")
+    async def creator_audience(self, info: Info, creator_id: strawberry.ID,
+                               force_refresh: bool = False) -> CreatorAudienceInsights | None:
+        return CreatorAudienceInsights.from_domain(
+            await r.creator_audience(info, creator_id, force_refresh))

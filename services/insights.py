@@ -13,6 +13,8 @@ creator's *released* aggregate.
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -57,6 +59,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: a forced release of one creator at most this often (per process)
+FORCE_INTERVAL_SECONDS = 60.0
+MAX_FORCED_TRACKED = 10_000
+
 class InsightsService:
     def __init__(self, aggregates: AggregateRepository, releases: ReleaseRepository,
                  snapshots: SnapshotRepository, performance: PerformanceRepository,
@@ -73,6 +79,8 @@ class InsightsService:
         #: run after a release of a creator is published: the only moment anything derived
         #: from other viewers (discovery) may move
         self._on_release = tuple(stage for _, stage in on_release)
+        #: creator → when a release was last forced in this process (bounded)
+        self._forced: OrderedDict[str, float] = OrderedDict()
 
     async def _published(self, creator_ids: Sequence[str]) -> None:
         if creator_ids:
@@ -144,6 +152,30 @@ class InsightsService:
         return (await self.contributions_many([creator_id]))[creator_id]
 
     # --- read side --------------------------------------------------------------------------
+    def may_force(self, creator_id: str) -> bool:
+        """Whether a forced release of ``creator_id`` is allowed now (at most one per
+        ``FORCE_INTERVAL_SECONDS`` per creator in this process); takes the slot if so."""
+        now = time.monotonic()
+        last = self._forced.get(creator_id)
+        if last is not None and now - last < FORCE_INTERVAL_SECONDS:
+            return False
+        self._forced[creator_id] = now
+        self._forced.move_to_end(creator_id)
+        while len(self._forced) > MAX_FORCED_TRACKED:
+            self._forced.popitem(last=False)
+        return True
+
+    async def force_release(self, creator_id: str) -> bool:
+        """Cut the release the held-back changes allow now, without waiting for the next
+        transition to settle it: the same rules (floor, ten changed viewers, rounding,
+        dominance), only sooner. Whether one was published."""
+        stored = await self.releases.get(creator_id)
+        if stored is None:
+            return False
+        published = await self._settle_many([stored])
+        await self._published(published)
+        return bool(published)
+
     async def released(self, creator_id: str) -> StoredRelease | None:
         """The creator's release document; the read side never touches the live aggregate."""
         return await self.releases.get(creator_id)
