@@ -21,13 +21,17 @@ class PerformanceFigures:
     conversion_rate: float | None = strawberry.field(description="% of impressions.")
     revenue_per_conversion: float | None = strawberry.field(
         description="Tokens, 2 significant figures.")
+    total_revenue: float | None = strawberry.field(
+        description="Tokens from these conversions, 2 significant figures (hidden when one "
+                    "or two payers would dominate it).")
 
     @classmethod
     def from_domain(cls, f: Figures) -> PerformanceFigures:
         return cls(impressions=f.impressions, interactions=f.interactions,
                    conversions=f.conversions, interaction_rate=f.interaction_rate,
                    conversion_rate=f.conversion_rate,
-                   revenue_per_conversion=f.revenue_per_conversion)
+                   revenue_per_conversion=f.revenue_per_conversion,
+                   total_revenue=f.total_revenue)
 
 
 @strawberry.type(description="How one segment converts against your whole audience "
@@ -49,6 +53,9 @@ class SegmentPerformance:
     conversion_rate_difference: float | None = strawberry.field(
         description="Segment minus baseline, in percentage points.")
     revenue_per_conversion_vs_baseline: float | None
+    performance_vs_baseline: float | None = strawberry.field(
+        description="How much better (+) or worse (-) the segment converts than the whole "
+                    "audience, in % of the baseline's conversion rate.")
 
     @classmethod
     def from_domain(cls, p: DomainPerformance) -> SegmentPerformance:
@@ -59,4 +66,5 @@ class SegmentPerformance:
                    baseline=PerformanceFigures.from_domain(p.baseline),
                    conversion_rate_vs_baseline=p.conversion_rate_vs_baseline,
                    conversion_rate_difference=p.conversion_rate_difference,
-                   revenue_per_conversion_vs_baseline=p.revenue_per_conversion_vs_baseline)
+                   revenue_per_conversion_vs_baseline=p.revenue_per_conversion_vs_baseline,
+                   performance_vs_baseline=p.performance_vs_baseline)

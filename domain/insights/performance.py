@@ -73,6 +73,8 @@ class Figures:
     interaction_rate: float | None = None  # % of impressions
     conversion_rate: float | None = None  # % of impressions
     revenue_per_conversion: float | None = None  # tokens, 2 significant figures
+    #: tokens from conversions, 2 significant figures (hidden with revenue per conversion)
+    total_revenue: float | None = None
 
 
 def _rate(part: int | None, whole: int | None) -> float | None:
@@ -89,7 +91,8 @@ def figures(shown: PerformanceTotals | None, revenue: int | None) -> Figures:
     inter = coarse_count(shown.interactions) if shown.interactions else None
     conv = coarse_count(shown.conversions) if shown.conversions else None
     return Figures(imp, inter, conv, _rate(inter, imp), _rate(conv, imp),
-                   significant(revenue / conv) if conv and revenue is not None else None)
+                   significant(revenue / conv) if conv and revenue is not None else None,
+                   significant(revenue) if conv and revenue is not None else None)
 
 
 def _floor(part: PerformanceTotals, whole: PerformanceTotals) -> PerformanceTotals:
@@ -131,6 +134,13 @@ class SegmentPerformance:
         """Percentage points between the segment's conversion rate and the baseline's."""
         a, b = self.segment.conversion_rate, self.baseline.conversion_rate
         return round(a - b, 1) if a is not None and b is not None else None
+
+    @property
+    def performance_vs_baseline(self) -> float | None:
+        """How much better (+) or worse (−) the segment converts than the whole audience, in
+        % of the baseline's conversion rate (+25.0: converts 1.25× as often)."""
+        ratio = self.conversion_rate_vs_baseline
+        return round((ratio - 1) * 100, 1) if ratio is not None else None
 
     @property
     def revenue_per_conversion_vs_baseline(self) -> float | None:

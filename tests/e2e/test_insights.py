@@ -346,9 +346,9 @@ PERFORMANCE = """query($id: ID!, $type: SegmentDimension!, $value: String!, $day
     segmentPerformance(segmentType: $type, segmentValue: $value, days: $days) {
       segmentType segmentValue label days since until withheld withheldReason
       segment { impressions interactions conversions interactionRate conversionRate
-                revenuePerConversion }
-      baseline { impressions conversions conversionRate revenuePerConversion }
-      conversionRateVsBaseline conversionRateDifference
+                revenuePerConversion totalRevenue }
+      baseline { impressions conversions conversionRate revenuePerConversion totalRevenue }
+      conversionRateVsBaseline conversionRateDifference performanceVsBaseline
     } } }"""
 
 
@@ -381,12 +381,13 @@ async def test_segment_performance_against_baseline(api, store):
     assert got["withheld"] is False and got["days"] == 30 and got["label"] == "High Spenders"
     assert got["segment"] == {"impressions": 450, "interactions": 60, "conversions": 20,
                               "interactionRate": 13.3, "conversionRate": 4.4,
-                              "revenuePerConversion": 750.0}
+                              "revenuePerConversion": 750.0, "totalRevenue": 15_000.0}
     # 15 true conversions shown as 20; 15,000 tokens / 20 = 750 per conversion
     assert got["baseline"] == {"impressions": 1500, "conversions": 50, "conversionRate": 3.3,
-                               "revenuePerConversion": 370.0}
+                               "revenuePerConversion": 370.0, "totalRevenue": 18_000.0}
     assert got["conversionRateVsBaseline"] == 1.33
     assert got["conversionRateDifference"] == 1.1
+    assert got["performanceVsBaseline"] == 33.0  # converts a third more often than everyone
 
     mid = await api.post(PERFORMANCE, {"id": C, "type": "BUDGET", "value": "MID"}, sub=C,
                          roles=("creator",))
