@@ -39,7 +39,9 @@ from domain.insights.labels import (
     label,
 )
 from domain.insights.privacy import (
+    COUNT_BUCKET,
     MIN_VIEWERS,
+    PERCENT_STEP,
     Group,
     Partition,
     coarse_count,
@@ -49,6 +51,7 @@ from domain.insights.privacy import (
     significant,
     split,
 )
+from domain.insights.rounding import apportion
 
 WITHHELD_REASON = (f"Audience insights appear once at least {MIN_VIEWERS} viewers have "
                    "interacted with you: below that, any figure could point at an individual.")
@@ -207,15 +210,23 @@ def _rows(kind: str, counts: Mapping[str, int], paying: Mapping[str, int],
     viewers = partition(counts, order)
     payers = partition(paying, order)
     shown_total = coarse_count(total)
+    groups = viewers.groups
+    if sum(g.count for g in groups) == total:
+        # the cells partition the audience: round them together, so counts add up to the
+        # total shown and percentages to exactly 100 (domain/insights/rounding.py)
+        shown_counts = apportion([g.count for g in groups], shown_total, COUNT_BUCKET, minimum=1)
+        percentages = [float(p) for p in apportion(shown_counts, 100, PERCENT_STEP)]
+    else:  # some viewers are in no shown cell: each cell rounded on its own
+        shown_counts = [g.shown_count for g in groups]
+        percentages = [coarse_percentage(n, shown_total) for n in shown_counts]
     rows = []
-    for group in viewers.groups:
+    for group, count, percentage in zip(groups, shown_counts, percentages, strict=True):
         key = OTHER_KEY if group.merged else group.keys[0]
         avg, share = (_revenue(group, payers, revenue, audience_revenue) if revenue_shown
                       else (None, None))
         name, trait = _name(kind, key)
         rows.append(ShownCell(kind=kind, key=key, members=group.keys, name=name, trait=trait,
-                              count=group.shown_count,
-                              percentage=coarse_percentage(group.shown_count, shown_total),
+                              count=count, percentage=percentage,
                               average_revenue=avg, revenue_share=share))
     return tuple(rows)
 
