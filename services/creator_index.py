@@ -80,28 +80,38 @@ class CandidatePools:
         self._ttl = ttl
         self._clock = clock
         self._max = max_pools
-        self._cached: OrderedDict[PoolKey, tuple[float, list[CreatorCard]]] = OrderedDict()
+        #: key → (loaded at, cards, how many were asked for)
+        self._cached: OrderedDict[PoolKey, tuple[float, list[CreatorCard], int]] = (
+            OrderedDict())
         self.hits = 0
         self.misses = 0
 
-    async def get_many(self, keys: Iterable[PoolKey]) -> dict[PoolKey, list[CreatorCard]]:
+    async def get_many(self, keys: Iterable[PoolKey], scale: int = 1
+                       ) -> dict[PoolKey, list[CreatorCard]]:
+        """The pools of ``keys``, each its ``POOL_SIZES`` × ``scale`` most popular cards (a
+        wider read when a ranking came out short: see ``DiscoveryService``)."""
         now = self._clock()
         out: dict[PoolKey, list[CreatorCard]] = {}
         missing: list[PoolKey] = []
         for key in dict.fromkeys(keys):
             entry = self._cached.get(key)
-            if entry is not None and now - entry[0] < self._ttl:
+            wanted = POOL_SIZES[key[0]] * scale
+            # a cached pool serves a wider read if it already holds every card there is
+            if entry is not None and now - entry[0] < self._ttl and (
+                    entry[2] >= wanted or len(entry[1]) < entry[2]):
                 self._cached.move_to_end(key)
-                out[key] = entry[1]
+                out[key] = entry[1][:wanted]
                 self.hits += 1
             else:
                 missing.append(key)
         if missing:
             self.misses += len(missing)
-            loaded = await asyncio.gather(*(self._index.pool(field, value, POOL_SIZES[field])
-                                            for field, value in missing))
-            for key, cards in zip(missing, loaded, strict=True):
-                self._cached[key] = (now, cards)
+            sizes = [POOL_SIZES[field] * scale for field, _ in missing]
+            loaded = await asyncio.gather(*(self._index.pool(field, value, size)
+                                            for (field, value), size in zip(missing, sizes,
+                                                                            strict=True)))
+            for key, cards, size in zip(missing, loaded, sizes, strict=True):
+                self._cached[key] = (now, cards, size)
                 self._cached.move_to_end(key)
                 out[key] = cards
             while len(self._cached) > self._max:
@@ -117,11 +127,14 @@ class CandidatePools:
             if entry is None:
                 continue
             cards = [c for c in entry[1] if c.creator_id != after.creator_id]
+            size = entry[2]
+            if len(entry[1]) >= size and len(cards) < size:
+                size = len(cards)  # it was full: a card left, which says nothing of the rest
             if key in belongs:
                 cards.append(after)
                 cards.sort(key=_order)
-                del cards[POOL_SIZES[key[0]]:]
-            self._cached[key] = (entry[0], cards)
+                del cards[size:]
+            self._cached[key] = (entry[0], cards, size)
 
     def clear(self) -> None:
         self._cached.clear()

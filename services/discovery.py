@@ -58,6 +58,8 @@ from store.segments import SegmentRepository
 KNOWN_POOL = 100
 #: with budget / intent filters, this many candidates in all come from the matching segments
 FILTERED_SEGMENT_CANDIDATES = 150
+#: how far candidate pools widen when a ranking comes out shorter than its limit
+POOL_SCALES = (1, 4, 16)
 
 Clock = Callable[[], datetime]
 
@@ -140,8 +142,8 @@ class DiscoveryService:
         return [c for c, level in zip(ids, levels, strict=True) if level is not RiskLevel.BLOCKED]
 
     # --- candidate generation -------------------------------------------------------------
-    def _pool_keys(self, viewer: ViewerContext, filters: DiscoveryFilters | None
-                   ) -> list[tuple[PoolKey, int]]:
+    def _pool_keys(self, viewer: ViewerContext, filters: DiscoveryFilters | None,
+                   scale: int = 1) -> list[tuple[PoolKey, int]]:
         """(pool, how many of it to take) for this viewer and these filters."""
         keys: list[tuple[PoolKey, int]] = []
         if viewer.location is not None:
@@ -159,22 +161,27 @@ class DiscoveryService:
             keys.append((("segment", segment_key(viewer.budget, viewer.intent)),
                          POOL_SIZES["segment"]))
         keys.append((GLOBAL_POOL, POOL_SIZES["all"]))
-        return keys
+        return [(key, take * scale) for key, take in keys]
 
-    async def _candidates(self, viewer: ViewerContext, filters: DiscoveryFilters | None
-                          ) -> dict[str, CreatorCard]:
-        wanted = self._pool_keys(viewer, filters)
-        pools = await self.pools.get_many(key for key, _ in wanted)
+    async def _candidates(self, viewer: ViewerContext, filters: DiscoveryFilters | None,
+                          scale: int = 1) -> tuple[dict[str, CreatorCard], bool]:
+        """The candidates, and whether some pool held more than was taken (a wider read
+        could find more)."""
+        wanted = self._pool_keys(viewer, filters, scale)
+        pools = await self.pools.get_many((key for key, _ in wanted), scale)
         cards: dict[str, CreatorCard] = {}
+        more = False
         for key, take in wanted:
-            for card in pools[key][:take]:
+            pool = pools[key]
+            more = more or len(pool) >= take
+            for card in pool[:take]:
                 cards.setdefault(card.creator_id, card)
         if not viewer.blocked:  # known creators would be an advantage
             known = [c for c in await self.index.recent_creators_of(viewer.viewer_id, KNOWN_POOL)
                      if c not in cards]
             cards.update(await self.cards(known))
         allowed = await self._not_blocked(viewer.viewer_id, list(cards))
-        return {c: cards[c] for c in allowed}
+        return {c: cards[c] for c in allowed}, more
 
     # --- the queries ------------------------------------------------------------------------
     async def recommendations(self, viewer_id: str, limit: int,
@@ -182,10 +189,15 @@ class DiscoveryService:
         if self._freshness is not None:  # the viewer's known creators are read from segments
             await self._freshness.viewer(viewer_id)
         viewer = await self.viewer(viewer_id)
-        candidates = await self._candidates(viewer, filters)
-        segments = (await self._segments_with(viewer_id, candidates)
-                    if not viewer.blocked else {})
-        ranked = rank(viewer, candidates.values(), segments, filters=filters)[:limit]
+        # `limit` is honoured whenever enough creators exist: pools widen in steps while the
+        # ranking comes out short and some pool had more to give
+        for scale in POOL_SCALES:
+            candidates, more = await self._candidates(viewer, filters, scale)
+            segments = (await self._segments_with(viewer_id, candidates)
+                        if not viewer.blocked else {})
+            ranked = rank(viewer, candidates.values(), segments, filters=filters)[:limit]
+            if len(ranked) >= limit or not more:
+                break
         self._impress(viewer, ranked, "RECOMMENDATIONS")
         return Ranking(viewer, ranked, len(candidates))
 

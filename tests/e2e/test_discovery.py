@@ -507,3 +507,17 @@ async def test_blocked_viewers_are_never_counted(api, services):
     [doc] = [d for d in await services.discovery.impressions.repository.performance(["c"])
              if d["segment_type"] == "budget"]
     assert (doc["impressions"], doc["interactions"], doc["conversions"]) == (1, 0, 0)
+
+
+async def test_limit_is_honoured_when_enough_creators_exist(api, monkeypatch):
+    """Pools widen in steps when a ranking comes out short (issue 14: limit 100 returned
+    53–78 creators on a world of hundreds). Small pools make the world small."""
+    import services.creator_index as index_module
+    for field, size in (("all", 5), ("cell", 2), ("region", 2), ("segment", 3)):
+        monkeypatch.setitem(index_module.POOL_SIZES, field, size)  # type: ignore[index]
+    for c in range(15):
+        await audience(api, f"pop{c:02}", 10)
+    rows = await recommend(api, "newcomer", "(limit: 12)", "creatorId rank")
+    assert len(rows) == 12 and [r["rank"] for r in rows] == list(range(1, 13))
+    rows = await recommend(api, "newcomer", "(limit: 100)", "creatorId")
+    assert len(rows) == 15  # every released creator, and no more
