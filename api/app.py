@@ -11,11 +11,11 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -63,6 +63,7 @@ from services.worker import QueueWorker, default_worker_id
 from store.database import Store
 
 log = logging.getLogger("audience.api")
+T = TypeVar("T")
 
 
 @dataclass
@@ -378,23 +379,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def schema_graphql(request: Request) -> Response:
         return PlainTextResponse(sdl)
 
+    async def _scraped(read: Awaitable[T], what: str) -> T | None:
+        """A /metrics read from the store, or None when it fails or times out (logged)."""
+        try:
+            return await asyncio.wait_for(read, READY_TIMEOUT_SECONDS)
+        except Exception:
+            log.warning("%s unavailable for /metrics", what, exc_info=True)
+            return None
+
     async def metrics(request: Request) -> Response:
         services = runtime.services
-        if services is not None:  # queue gauges are read from the store at scrape time
-            try:
-                health = await asyncio.wait_for(segment_health(services, datetime.now(UTC)),
-                                                READY_TIMEOUT_SECONDS)
-            except Exception:
-                log.warning("queue figures unavailable for /metrics", exc_info=True)
-                health = None
-            runtime.metrics.observe_health(health)
-            try:
-                gauges = await asyncio.wait_for(services.kpi_gauges(datetime.now(UTC)),
-                                                READY_TIMEOUT_SECONDS)
-            except Exception:
-                log.warning("KPI gauges unavailable for /metrics", exc_info=True)
-                gauges = None
-            runtime.metrics.observe_kpis(gauges)
+        if services is not None:  # queue and KPI gauges are read from the store at scrape time
+            now = datetime.now(UTC)
+            runtime.metrics.observe_health(
+                await _scraped(segment_health(services, now), "queue figures"))
+            runtime.metrics.observe_kpis(await _scraped(services.kpi_gauges(now), "KPI gauges"))
         return PlainTextResponse(generate_latest(runtime.metrics.registry),
                                  media_type=CONTENT_TYPE_LATEST)
 

@@ -51,9 +51,8 @@ class Metrics:
         self.computations = Counter("audience_segment_computations",
                                     "Pair classifications by outcome",
                                     ["outcome"], registry=self.registry)
-        for outcome in (ComputationOutcome.CHANGED, ComputationOutcome.UNCHANGED,
-                        ComputationOutcome.CONFLICT, ComputationOutcome.FAILED):
-            self.computations.labels(outcome)  # every outcome exported from the start
+        for outcome in ComputationOutcome:
+            self.computations.labels(outcome.value)  # every outcome exported from the start
         self.queue_failed_24h = Gauge("audience_queue_failed_last_24h",
                                       "Jobs marked failed in the last 24 hours",
                                       registry=self.registry)

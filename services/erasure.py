@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from domain.insights.aggregates import transition_delta
 from domain.segments.changes import changes_between
-from services.insights import InsightsService
+from services.insights import Clock, InsightsService, utc_now
 from store.aggregates import AggregateMove, AggregateRepository
 from store.impressions import ImpressionRepository
 from store.ledger import EventLedger
@@ -41,13 +39,6 @@ from store.segments import SegmentRepository
 
 #: events or segments removed per round trip
 ERASE_PAGE = 500
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass(frozen=True)
 class ErasureReceipt:
@@ -88,21 +79,20 @@ class Erasure:
         await self._impressions.erase_viewer(viewer_id)
         segments = 0
         while page := await self._segments.page_for_viewer(viewer_id, None, ERASE_PAGE):
-            removals = [(s, removal_id(viewer_id, s.creator_id)) for s in page]
+            removals = [(s, removal_id(viewer_id, s.creator_id), transition_delta(s, None))
+                        for s in page]
             await self._aggregates.apply_many([
-                AggregateMove(s.creator_id, transition_delta(s, None), rid, now)
-                for s, rid in removals])
-            await self._insights.hold([
-                HeldChange(s.creator_id, viewer_id, delta, rid, now)
-                for s, rid in removals if (delta := transition_delta(s, None))])
+                AggregateMove(s.creator_id, delta, rid, now) for s, rid, delta in removals])
+            await self._insights.hold([HeldChange(s.creator_id, viewer_id, delta, rid, now)
+                                       for s, rid, delta in removals if delta])
             # what the segment was is not kept: a removal record says only that it is gone
             await self._log.append([dataclasses.replace(change, before=None)
-                                    for s, rid in removals for change in
+                                    for s, rid, _ in removals for change in
                                     changes_between(rid, viewer_id, s.creator_id, s, None, now)],
                                    now)
             segments += await self._segments.delete_pairs([(viewer_id, s.creator_id)
                                                            for s in page])
-            marks = [(s.creator_id, rid) for s, rid in removals]
+            marks = [(s.creator_id, rid) for s, rid, _ in removals]
             await self._aggregates.forget_many(marks)
             await self._insights.forget_held(marks)
         await self._log.delete_viewer(viewer_id)

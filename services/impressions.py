@@ -147,8 +147,9 @@ class ImpressionRecorder:
                     int(event.event_id in first), outcome.revenue_tokens)
             for event, outcome, imp in matched])
         # the conversion KPI: a paid interaction within a day of the impression
-        paid = [(imp, event.event_id) for event, outcome, imp in matched
-                if (outcome.revenue_tokens > 0 or int(event.fields.get("tokens") or 0) > 0)
+        # (any event with tokens, a transaction's revenue included)
+        paid = [(imp, event.event_id) for event, _, imp in matched
+                if int(event.fields.get("tokens") or 0) > 0
                 and event.occurred_at <= imp.last_impressed_at + KPI_CONVERSION_WINDOW]
         if paid:
             self._kpis.count_conversions(await self.repository.claim_paid(paid))

@@ -120,7 +120,7 @@ class Ingestion:
             raise
         storing = [event for event in events if event.event_id not in erased]
         appended = iter(await self._ledger.append_many(storing, received_at or self._clock()))
-        stored = [event.event_id not in erased and next(appended) for event in events]
+        stored = [False if event.event_id in erased else next(appended) for event in events]
         fresh = [event for event, new in zip(events, stored, strict=True) if new]
         if fresh:
             await self._effects(fresh)

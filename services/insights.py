@@ -113,7 +113,7 @@ class InsightsService:
         await self.releases.forget_many(changes)
 
     async def on_confirmed(self, changes: Sequence[SegmentTransition]) -> None:
-        await self.releases.forget_many([(c.after.creator_id, c.id) for c in changes])
+        await self.forget_held([(c.after.creator_id, c.id) for c in changes])
 
     async def _settle(self, stored: StoredRelease) -> bool:
         """Cut the release ``stored`` allows, if any; whether one was published."""

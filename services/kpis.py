@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from store.releases import ReleaseRepository
@@ -26,7 +27,7 @@ from store.segments import SegmentRepository
 KPI_CONVERSION_WINDOW = timedelta(hours=24)
 
 
-class ComputationOutcome:
+class ComputationOutcome(StrEnum):
     """``audience_segment_computations_total{outcome}``"""
 
     CHANGED = "changed"  # the pair's segment moved (a transition)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.insights.aggregates import BREAKDOWN_KINDS, CreatorAggregate
+from domain.insights.releases import add
 from store.bulk import update_each
 from store.database import Collections, Store, pages
 
@@ -65,14 +66,6 @@ def merge_fresh(moves: Sequence[Any]) -> list[tuple[str, list[Any]]]:
     return [*together.items(), *writes]
 
 
-def _summed(deltas: Any) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for delta in deltas:
-        for cell, n in delta.items():
-            total[cell] = total.get(cell, 0) + n
-    return {cell: n for cell, n in total.items() if n} or {"total": 0}
-
-
 #: field holding the ids of changes applied but not yet confirmed (see ``apply``)
 APPLIED = "applied"
 
@@ -100,7 +93,8 @@ class AggregateRepository:
         once the changes are confirmed, so marks never accumulate."""
         await update_each(self._aggregates, [
             ({"_id": creator, **{f"{APPLIED}.{m.change_id}": {"$exists": False} for m in group}},
-             {"$inc": _summed(m.delta for m in group),
+             # a group whose moves cancel out still takes its marks ($inc may not be empty)
+             {"$inc": add({}, *(m.delta for m in group)) or {"total": 0},
               "$set": {f"{APPLIED}.{m.change_id}": m.at for m in group}})
             for creator, group in merge_fresh(moves)])
 

@@ -18,6 +18,7 @@ from typing import Any
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.events import CallType, Event, EventType
+from store.bulk import duplicate_key_failures
 from store.database import Collections, Store, utc
 
 #: MongoDB's error code for a duplicate key
@@ -64,6 +65,11 @@ def event_from_doc(doc: dict[str, Any]) -> Event:
     assert occurred_at is not None
     return Event(event_id=doc["_id"], type=EventType(doc["type"]), occurred_at=occurred_at,
                  fields=fields, occurred_at_sent=bool(doc.get(OCCURRED_AT_SENT, True)))
+
+
+def _of_user(user_id: str) -> dict[str, Any]:
+    """A user's events: as the viewer, or as the user of a profile event."""
+    return {"$or": [{"fields.viewer_id": user_id}, {"fields.user_id": user_id}]}
 
 
 def tombstone_id(event_id: str) -> str:
@@ -201,23 +207,20 @@ class EventLedger:
         for each, written before the events go, so a crash in between only repeats the page;
         how many events were erased (0: none left)."""
         ids = [d["_id"] async for d in self._events.find(
-            {"$or": [{"fields.viewer_id": user_id}, {"fields.user_id": user_id}]},
-            {"_id": 1}).sort("_id", 1).limit(limit)]
+            _of_user(user_id), {"_id": 1}).sort("_id", 1).limit(limit)]
         if not ids:
             return 0
         try:
             await self._erased.insert_many([{"_id": tombstone_id(e), "at": at} for e in ids],
                                            ordered=False)
         except BulkWriteError as exc:  # tombstones of an earlier, interrupted attempt
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors") or []):
-                raise
+            duplicate_key_failures(exc)  # anything else is raised
         result = await self._events.delete_many({"_id": {"$in": ids}})
         return int(result.deleted_count)
 
     async def of_user(self, user_id: str, after_id: str | None, limit: int) -> list[Event]:
         """Up to ``limit`` events about a user (as the viewer or the user), by event id."""
-        query: dict[str, Any] = {"$or": [{"fields.viewer_id": user_id},
-                                         {"fields.user_id": user_id}]}
+        query = _of_user(user_id)
         if after_id is not None:
             query["_id"] = {"$gt": after_id}
         cursor = self._events.find(query).sort("_id", 1).limit(limit)
