@@ -107,7 +107,8 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
     indexer = CreatorIndexer(index, releases, rollups, pools)
     insights = InsightsService(aggregates, releases, SnapshotRepository(store),
                                PerformanceRepository(store), segments=segment_repository,
-                               on_release=(("creator index", indexer.on_release),))
+                               on_release=(("creator index", indexer.on_release),),
+                               thresholds=configuration.current)
     impressions = ImpressionRecorder(ImpressionRepository(store), risk, kpis=kpis)
     history_log = SegmentChangeLog(store)
     history = SegmentHistory(history_log)

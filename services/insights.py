@@ -37,6 +37,7 @@ from domain.insights.performance import (
 )
 from domain.insights.releases import Family, cells_of, family_of, flat, plan_release, rebase
 from domain.insights.view import AUDIENCE, AudienceView, ReleasedAudience, audience_view
+from domain.segments.thresholds import SegmentThresholds
 from services.segments import SegmentTransition
 from store.aggregates import AggregateRepository
 from store.performance import PerformanceRepository
@@ -59,6 +60,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+ThresholdSource = Callable[[], Awaitable[SegmentThresholds]]
+
+
+async def _defaults() -> SegmentThresholds:
+    return SegmentThresholds()
+
+
 #: a forced release of one creator at most this often (per process)
 FORCE_INTERVAL_SECONDS = 60.0
 MAX_FORCED_TRACKED = 10_000
@@ -67,7 +75,8 @@ class InsightsService:
     def __init__(self, aggregates: AggregateRepository, releases: ReleaseRepository,
                  snapshots: SnapshotRepository, performance: PerformanceRepository,
                  clock: Clock = utc_now, segments: SegmentRepository | None = None,
-                 on_release: tuple[tuple[str, ReleaseListener], ...] = ()) -> None:
+                 on_release: tuple[tuple[str, ReleaseListener], ...] = (),
+                 thresholds: ThresholdSource = _defaults) -> None:
         self.aggregates = aggregates
         #: read once per revenue release, for the dominance rule's largest contributions
         self.segments = segments
@@ -75,6 +84,9 @@ class InsightsService:
         self.snapshots = snapshots
         self.performance_repo = performance
         self.clock = clock
+        #: the live thresholds (cached by the configuration store): labels are rendered from
+        #: what classifies segments now, not from the defaults
+        self.thresholds = thresholds
         self._paused = False
         #: run after a release of a creator is published: the only moment anything derived
         #: from other viewers (discovery) may move
@@ -202,7 +214,8 @@ class InsightsService:
     async def audience(self, creator_id: str) -> ReleasedAudience:
         stored = await self.released(creator_id)
         aggregate = stored.aggregate if stored else CreatorAggregate(creator_id=creator_id)
-        return ReleasedAudience(audience_view(aggregate, stored.tops if stored else None),
+        return ReleasedAudience(audience_view(aggregate, stored.tops if stored else None,
+                                              await self.thresholds()),
                                 stored.released_at[Family.COUNTS] if stored else None,
                                 stored.released_at[Family.REVENUE] if stored else None)
 
@@ -213,7 +226,8 @@ class InsightsService:
         for days in GROWTH_WINDOWS:
             found = await self.snapshots.nearest(view.creator_id, today - timedelta(days=days),
                                                  SNAPSHOT_TOLERANCE_DAYS)
-            out.append(compare(days, view, audience_view(found[1]), found[0]) if found
+            out.append(compare(days, view, audience_view(found[1], thresholds=view.thresholds),
+                               found[0]) if found
                        else no_history(days))
         return tuple(out)
 

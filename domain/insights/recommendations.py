@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.insights.labels import OTHER_KEY, PASSION_KIND, SegmentKind
+from domain.insights.labels import DEFAULT_THRESHOLDS, OTHER_KEY, PASSION_KIND, SegmentKind
 from domain.insights.view import AudienceView
+from domain.segments.thresholds import SegmentThresholds
 
 
 class FindingKind(StrEnum):
@@ -66,12 +67,14 @@ class Rule:
     id: str
     kind: FindingKind
     reads: tuple[str, ...]
-    text: str  # format string: {0}, {1}… are the read values, {sum} their sum
+    #: format string: {0}, {1}… are the read values, {sum} their sum, {t} the thresholds
+    text: str
     at_least: float | None = None  # on the sum of the values read
     at_most: float | None = None  # on the sum of the values read
     each_at_least: float | None = None  # on every value read
 
-    def apply(self, values: Mapping[str, float]) -> Finding | None:
+    def apply(self, values: Mapping[str, float],
+              thresholds: SegmentThresholds = DEFAULT_THRESHOLDS) -> Finding | None:
         if not all(m in values for m in self.reads):
             return None  # hidden by the privacy floor: the rule reads nothing it may not show
         read = [values[m] for m in self.reads]
@@ -82,7 +85,7 @@ class Rule:
             return None
         if self.each_at_least is not None and min(read) < self.each_at_least:
             return None
-        text = self.text.format(*(f"{v:g}" for v in read), sum=f"{total:g}")
+        text = self.text.format(*(f"{v:g}" for v in read), sum=f"{total:g}", t=thresholds)
         return Finding(self.id, self.kind, text,
                        tuple(Evidence(m, v) for m, v in zip(self.reads, read, strict=True)))
 
@@ -114,11 +117,12 @@ RULES: tuple[Rule, ...] = (
          text="Premium video calls: {0}% of your audience are High Spenders and {1}% are "
               "Call Lovers."),
     Rule("local-meetup", OPPORTUNITY, ("share.proximity.LOCAL",), at_least=20,
-         text="A local meetup: {0}% of your audience live within 50 km of you."),
+         text="A local meetup: {0}% of your audience live within {t.proximity.local_km:g} km "
+              "of you."),
     Rule("regional-event", OPPORTUNITY, ("share.proximity.LOCAL", "share.proximity.NEARBY"),
          at_least=40,
-         text="A regional event: {sum}% of your audience live within 200 km ({0}% local, {1}% "
-              "nearby)."),
+         text="A regional event: {sum}% of your audience live within "
+              "{t.proximity.nearby_km:g} km ({0}% local, {1}% nearby)."),
     Rule("online-first", OPPORTUNITY, ("share.proximity.REMOTE",), at_least=60,
          text="Online events and video calls reach your Distant Fans, {0}% of your audience."),
     Rule("ticketed-event", OPPORTUNITY, ("share.intent.EVENT",), at_least=15,
@@ -161,7 +165,7 @@ def recommend(view: AudienceView) -> Recommendations:
     primary = STRATEGIES[intent.key] if intent is not None else FALLBACK_STRATEGY
     reasoning = strategy.text if strategy.evidence else (
         "No interaction type reaches the privacy floor on its own yet, so advice stays general.")
-    findings = [f for rule in RULES if (f := rule.apply(values)) is not None]
+    findings = [f for rule in RULES if (f := rule.apply(values, view.thresholds)) is not None]
     tips = tuple(f.text for f in findings if f.kind is FindingKind.TIP) or (FALLBACK_TIP,)
     opportunities = tuple(f.text for f in findings if f.kind is FindingKind.OPPORTUNITY)
     return Recommendations(primary_strategy=primary, reasoning=reasoning, tips=tips,

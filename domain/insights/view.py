@@ -30,7 +30,7 @@ from datetime import datetime
 from domain.insights.aggregates import CreatorAggregate
 from domain.insights.dominance import Top, breakdown_passes, merge_tops
 from domain.insights.labels import (
-    LABELS,
+    DEFAULT_THRESHOLDS,
     OTHER_KEY,
     PASSION_KIND,
     SegmentKind,
@@ -52,6 +52,7 @@ from domain.insights.privacy import (
     split,
 )
 from domain.insights.rounding import apportion
+from domain.segments.thresholds import SegmentThresholds
 
 WITHHELD_REASON = (f"Audience insights appear once at least {MIN_VIEWERS} viewers have "
                    "interacted with you: below that, any figure could point at an individual.")
@@ -93,11 +94,12 @@ class ShownSegment:
     average_revenue: float | None
     revenue_share: float | None
 
+    #: the budget, intent and proximity traits, rendered from the classifying thresholds
+    traits: tuple[str, ...] = ()
+
     @property
     def characteristics(self) -> tuple[str, ...]:
-        traits = [LABELS[SegmentKind.BUDGET][self.budget].trait.capitalize(),
-                  LABELS[SegmentKind.INTENT][self.intent].trait.capitalize(),
-                  LABELS[SegmentKind.PROXIMITY][self.proximity].trait.capitalize()]
+        traits = [t.capitalize() for t in self.traits]
         if self.average_revenue is not None:
             traits.append(f"Bring you about {self.average_revenue:,.0f} tokens each")
         return tuple(traits)
@@ -117,6 +119,8 @@ class AudienceView:
     #: breakdowns (kinds, ``combo``) and ``audience`` whose revenue figures the dominance rule
     #: hides; every other revenue figure derived from them (revenuePerConversion) follows
     dominated: frozenset[str] = frozenset()
+    #: the thresholds its labels (and the advice quoting them) are rendered from
+    thresholds: SegmentThresholds = DEFAULT_THRESHOLDS
 
     @property
     def withheld(self) -> bool:
@@ -164,10 +168,10 @@ def _revenue(group: Group, payers: Partition, revenue: Mapping[str, int],
             coarse_percentage(tokens, audience_revenue))
 
 
-def _name(kind: str, key: str) -> tuple[str, str]:
+def _name(kind: str, key: str, thresholds: SegmentThresholds) -> tuple[str, str]:
     if kind == COMBO_KIND and key != OTHER_KEY:
         return combo_description(*key.split("|")), ""
-    info = label(kind, key)
+    info = label(kind, key, thresholds)
     return info.name, info.trait
 
 
@@ -206,7 +210,8 @@ def _passes(kind: str, counts: Mapping[str, int], revenue: Mapping[str, int],
 
 def _rows(kind: str, counts: Mapping[str, int], paying: Mapping[str, int],
           revenue: Mapping[str, int], order: tuple[str, ...], total: int,
-          audience_revenue: int, revenue_shown: bool) -> tuple[ShownCell, ...]:
+          audience_revenue: int, revenue_shown: bool, thresholds: SegmentThresholds
+          ) -> tuple[ShownCell, ...]:
     viewers = partition(counts, order)
     payers = partition(paying, order)
     shown_total = coarse_count(total)
@@ -224,7 +229,7 @@ def _rows(kind: str, counts: Mapping[str, int], paying: Mapping[str, int],
         key = OTHER_KEY if group.merged else group.keys[0]
         avg, share = (_revenue(group, payers, revenue, audience_revenue) if revenue_shown
                       else (None, None))
-        name, trait = _name(kind, key)
+        name, trait = _name(kind, key, thresholds)
         rows.append(ShownCell(kind=kind, key=key, members=group.keys, name=name, trait=trait,
                               count=count, percentage=percentage,
                               average_revenue=avg, revenue_share=share))
@@ -232,10 +237,11 @@ def _rows(kind: str, counts: Mapping[str, int], paying: Mapping[str, int],
 
 
 def audience_view(aggregate: CreatorAggregate,
-                  tops: Mapping[str, Top] | None = None) -> AudienceView:
+                  tops: Mapping[str, Top] | None = None,
+                  thresholds: SegmentThresholds = DEFAULT_THRESHOLDS) -> AudienceView:
     """Everything a creator may see of ``aggregate`` (a *released* aggregate); ``tops`` are
     the largest contributions per revenue cell released with it (none known: no revenue
-    figure is shown)."""
+    figure is shown); labels are rendered from ``thresholds``, those that classified it."""
     tops = tops or {}
     total = aggregate.total
     if not enough(total):
@@ -253,7 +259,7 @@ def audience_view(aggregate: CreatorAggregate,
         kind.value: _rows(kind, aggregate.counts.get(kind, {}),
                           aggregate.paying_counts.get(kind, {}),
                           aggregate.revenue.get(kind, {}), keys(kind), total,
-                          audience_revenue, kind.value not in dominated)
+                          audience_revenue, kind.value not in dominated, thresholds)
         for kind in SegmentKind
     }
     paying = split(aggregate.paying, total)
@@ -261,7 +267,7 @@ def audience_view(aggregate: CreatorAggregate,
     for signal in keys(PASSION_KIND):
         holders = split(int(aggregate.passion.get(signal, 0)), total)
         if holders is not None:
-            info = label(PASSION_KIND, signal)
+            info = label(PASSION_KIND, signal, thresholds)
             passion.append(ShownCell(
                 kind=PASSION_KIND, key=signal, members=(signal,), name=info.name,
                 trait=info.trait, count=coarse_count(holders),
@@ -270,7 +276,7 @@ def audience_view(aggregate: CreatorAggregate,
     passion.sort(key=lambda c: -c.count)
     combo_rows = _rows(COMBO_KIND, aggregate.combos, aggregate.combo_paying,
                           aggregate.combo_revenue, COMBO_KEYS, total, audience_revenue,
-                          COMBO_KIND not in dominated)
+                          COMBO_KIND not in dominated, thresholds)
     segments: list[ShownSegment] = []
     for row in (r for r in combo_rows if r.key != OTHER_KEY):
         budget, intent, proximity = row.key.split("|")
@@ -278,7 +284,10 @@ def audience_view(aggregate: CreatorAggregate,
             rank=len(segments) + 1, key=row.key, budget=budget, intent=intent,
             proximity=proximity, description=combo_description(budget, intent, proximity),
             count=row.count, percentage=row.percentage, average_revenue=row.average_revenue,
-            revenue_share=row.revenue_share))
+            revenue_share=row.revenue_share,
+            traits=(label(SegmentKind.BUDGET, budget, thresholds).trait,
+                    label(SegmentKind.INTENT, intent, thresholds).trait,
+                    label(SegmentKind.PROXIMITY, proximity, thresholds).trait)))
     return AudienceView(
         creator_id=aggregate.creator_id, withheld_reason=None, total=shown_total,
         paying=coarse_count(paying) if paying is not None else None,
@@ -287,7 +296,7 @@ def audience_view(aggregate: CreatorAggregate,
         average_revenue=(significant(audience_revenue / shown_total)
                          if audience_revenue > 0 and AUDIENCE not in dominated else None),
         breakdown=breakdown, passion=tuple(passion), segments=tuple(segments),
-        dominated=frozenset(dominated))
+        dominated=frozenset(dominated), thresholds=thresholds)
 
 
 @dataclass(frozen=True)

@@ -344,6 +344,41 @@ async def test_recommendations_cite_the_numbers_shown(api):
     assert got["messaging"][0]["themes"]
 
 
+DESCRIBED = """query($id: ID!) { creatorAudience(creatorId: $id) {
+  breakdown { budget { key description } proximity { key description } }
+  topSegments { key characteristics }
+  recommendations { opportunities } } }"""
+
+
+async def test_labels_follow_the_live_thresholds(api):
+    """Descriptions quote the thresholds that classify, not the defaults (issue: "HIGH (>
+    20,000 tokens)" stayed after an operator raised it)."""
+    await audience_of(api, [(10, LOW_CHAT_REMOTE), (10, MID_MEETING_NEARBY),
+                            (30, HIGH_CALL_LOCAL)])
+
+    async def described() -> dict[str, Any]:
+        body = await api.post(DESCRIBED, {"id": C}, sub=C, roles=("creator",))
+        assert not body.get("errors"), body
+        return body["data"]["creatorAudience"]
+
+    before = await described()
+    rows = {r["key"]: r["description"] for r in before["breakdown"]["budget"]}
+    assert rows["HIGH"] == "spend over 20,000 tokens in 30 days"
+    changed = await api.post(
+        "mutation { updateSegmentConfiguration(input: {budget: {highTokens: 25000, windowDays: 28},"
+        " proximity: {localKm: 40}}) { budget { highTokens } } }", sub="boss", roles=("admin",))
+    assert not changed.get("errors"), changed
+    after = await described()
+    rows = {r["key"]: r["description"] for r in after["breakdown"]["budget"]}
+    assert rows["HIGH"] == "spend over 25,000 tokens in 28 days"
+    assert rows["MID"] == "spend 5,000 to 25,000 tokens in 28 days"
+    local = {r["key"]: r["description"] for r in after["breakdown"]["proximity"]}["LOCAL"]
+    assert local == "live within 40 km of you"
+    top = {s["key"]: s["characteristics"] for s in after["topSegments"]}["HIGH|CALL|LOCAL"]
+    assert "Spend over 25,000 tokens in 28 days" in top and "Live within 40 km of you" in top
+    assert any("within 40 km of you" in o for o in after["recommendations"]["opportunities"])
+
+
 PERFORMANCE = """query($id: ID!, $type: SegmentDimension!, $value: String!, $days: Int) {
   creatorAudience(creatorId: $id) {
     segmentPerformance(segmentType: $type, segmentValue: $value, days: $days) {
