@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from domain.events import Event, EventType
@@ -54,7 +55,12 @@ COUNTED_ONCE_BY: Mapping[EventType, tuple[str, str]] = {
 }
 
 
-def day_key(moment: datetime) -> str:
+def _utc_day(moment: datetime) -> date:
+    """``moment``'s calendar day as ``day_key`` reads it (in ``moment``'s own zone)."""
+    return moment.date()
+
+
+def day_key(moment: date) -> str:
     """The UTC-day bucket an instant falls in, e.g. ``20261127``."""
     return moment.strftime("%Y%m%d")
 
@@ -63,6 +69,20 @@ def week_key(moment: datetime) -> str:
     """The ISO week an instant falls in, e.g. ``2026W48``."""
     year, week, _ = moment.isocalendar()
     return f"{year}W{week:02d}"
+
+
+@lru_cache(maxsize=4096)
+def _week_of_day(day: str) -> str:
+    """The ISO week of a ``YYYYMMDD`` day key (cached: classification asks for the same few
+    hundred days over and over, and parsing dates is most of its cost)."""
+    return week_key(datetime.strptime(day, "%Y%m%d"))
+
+
+@lru_cache(maxsize=1024)
+def _window(last_day: date, window_days: int) -> tuple[str, str]:
+    """The first and last day keys of the ``window_days`` UTC days ending with ``last_day``."""
+    return (day_key(last_day - timedelta(days=window_days - 1)),
+            day_key(last_day))
 
 
 def latest_key(moment: datetime, event_id: str) -> str:
@@ -187,8 +207,7 @@ class ViewerRollup:
 
     def spend_in_window(self, now: datetime, window_days: int) -> DaySpend:
         """Tokens and purchases in the ``window_days`` UTC days ending with ``now``'s day."""
-        first = day_key(now - timedelta(days=window_days - 1))
-        last = day_key(now)
+        first, last = _window(_utc_day(now), window_days)
         tokens = purchases = 0
         for day, spend in self.spend_days.items():
             if first <= day <= last:
@@ -228,10 +247,9 @@ class PairRollup:
     def visits_in_window(self, now: datetime, window_days: int) -> VisitWindow:
         """Visits, distinct visit days and distinct ISO weeks in the ``window_days`` UTC days
         ending with ``now``'s day."""
-        first = day_key(now - timedelta(days=window_days - 1))
-        last = day_key(now)
+        first, last = _window(_utc_day(now), window_days)
         days = {d: n for d, n in self.visit_days.items() if first <= d <= last and n > 0}
-        weeks = {week_key(datetime.strptime(d, "%Y%m%d")) for d in days}
+        weeks = {_week_of_day(d) for d in days}
         return VisitWindow(visits=sum(days.values()), days=len(days), weeks=len(weeks))
 
     def paid_within(self, now: datetime, window_days: int) -> bool:

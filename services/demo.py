@@ -4,6 +4,8 @@
 and benches can reuse it without a store. ``load_demo_world`` feeds those events through
 ``Ingestion.record`` — the very path the GraphQL event mutations take — into an *empty* store,
 so the segments and aggregates a developer sees in GraphiQL are the ones real traffic would give.
+Its past — daily releases and discovery counts, so growth and segment performance have data — is
+replayed in memory by ``services.demo_history``, in a second process while this one loads.
 
 The world is shaped so every segment tier appears:
 
@@ -21,18 +23,23 @@ The world is shaped so every segment tier appears:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
 from typing import Any
 
 from domain.events import Event, EventType, parse_event
 from domain.locations import DEFAULT_GRID, LocationGrid
+from domain.segments.thresholds import SegmentThresholds
 from services.container import Services
+from services.demo_history import DemoHistory, demo_history
 
 log = logging.getLogger("audience.demo")
 
@@ -391,6 +398,40 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
     now = now or datetime.now(UTC)
     log.info("loading demo world: %d creators, %d viewers, seed %d", creators, viewers, seed)
     started = time.perf_counter()
+    # The past (daily snapshots, discovery counts) is replayed in memory by another process,
+    # on the other core, while this one loads the store.
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        past = asyncio.get_running_loop().run_in_executor(
+            pool, _history, creators, viewers, seed, now, services.location_grid,
+            await services.configuration.current())
+        try:
+            recorded = await _load_events(services, creators, viewers, seed, now, progress,
+                                          started)
+        finally:
+            waited = time.perf_counter()
+            history = await past
+            log.info("demo history: waited %.1fs", time.perf_counter() - waited)
+    written = time.perf_counter()
+    await services.insights.snapshots.backfill(
+        [(s.aggregate, s.day) for s in history.snapshots], now)
+    await services.insights.performance_repo.put_days(history.performance)
+    log.info("demo history: %d snapshots, %d performance days written in %.1fs",
+             len(history.snapshots), len(history.performance), time.perf_counter() - written)
+    log.info("demo world loaded: %d events and %d days of history in %.1fs", recorded,
+             HISTORY_DAYS, time.perf_counter() - started)
+    return recorded
+
+
+def _history(creators: int, viewers: int, seed: int, now: datetime, grid: LocationGrid,
+             thresholds: SegmentThresholds) -> DemoHistory:
+    """The demo world's past (run in a child process: the same events, generated again)."""
+    events = list(demo_events(creators, viewers, seed, now, grid))
+    return demo_history(events, now, HISTORY_DAYS, seed, thresholds)
+
+
+async def _load_events(services: Services, creators: int, viewers: int, seed: int,
+                       now: datetime, progress: Callable[[int, int], None] | None,
+                       started: float) -> int:
     events = list(demo_events(creators, viewers, seed, now, services.location_grid))
     recorded = 0
     logged = 0
@@ -409,5 +450,4 @@ async def load_demo_world(services: Services, *, creators: int = 300, viewers: i
                      time.perf_counter() - started)
     for stage in services.rebuild_stages:
         await stage()
-    log.info("demo world loaded: %d events in %.1fs", recorded, time.perf_counter() - started)
     return recorded

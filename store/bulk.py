@@ -56,3 +56,22 @@ async def update_each(collection: Any, writes: Sequence[tuple[Filter, Update]], 
             return  # a plain update cannot meet a duplicate key; nothing left to settle
         pending = [pending[i] for i in sorted(failed)]
         attempts_left -= 1
+
+
+#: documents inserted per round trip by :func:`insert_new`
+INSERT_PAGE = 5_000
+
+
+async def insert_new(collection: Any, documents: Sequence[Mapping[str, Any]]) -> int:
+    """Insert documents whose ``_id`` is not stored yet (a stored one wins), ``INSERT_PAGE``
+    a round trip; how many were new. For backfills of whole documents: an insert costs a
+    fraction of an upsert and cannot touch what is already there."""
+    inserted = 0
+    for start in range(0, len(documents), INSERT_PAGE):
+        page = [dict(d) for d in documents[start:start + INSERT_PAGE]]
+        try:
+            await collection.insert_many(page, ordered=False)
+            inserted += len(page)
+        except BulkWriteError as error:
+            inserted += len(page) - len(duplicate_key_failures(error))
+    return inserted

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from domain.discovery.impressions import PerformanceDay
 from domain.discovery.impressions import performance_id as _performance_id
 from domain.insights.performance import PerformanceTotals
 from domain.rollups import day_key
+from store.bulk import insert_new
 from store.database import Collections, Store
 
 
@@ -30,6 +32,16 @@ def _day(value: date) -> str:
 class PerformanceRepository:
     def __init__(self, store: Store) -> None:
         self._performance = store.collection(Collections.SEGMENT_PERFORMANCE)
+
+    async def put_days(self, days: Sequence[PerformanceDay]) -> int:
+        """Write whole ended days (the demo world's past) where none is stored; how many
+        were written. Live counts are ``$inc``-ed by store/impressions.py on the day they
+        happen, and a stored day is never replaced."""
+        return await insert_new(self._performance, [
+            {"_id": d.id, "creator_id": d.creator_id, "segment_type": d.segment_type,
+             "segment_value": d.segment_value, "day": d.day, "impressions": d.impressions,
+             "interactions": d.interactions, "conversions": d.conversions,
+             "revenue_tokens": d.revenue_tokens} for d in days])
 
     async def totals(self, creator_id: str, segment_type: str, values: Sequence[str],
                      days: Sequence[date]) -> dict[str, PerformanceTotals]:

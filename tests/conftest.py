@@ -3,6 +3,7 @@ the ASGI app with its lifespan running, and an HTTP client that sends real signe
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -96,3 +97,12 @@ async def api(app: Any) -> AsyncIterator[Api]:
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors") or []]
+
+
+async def wait_until_ready(http: httpx.AsyncClient, seconds: float = 60.0) -> None:
+    """Poll /readyz until the app is ready (the demo world loads in the background)."""
+    for _ in range(int(seconds / 0.05)):
+        if (await http.get("/readyz")).status_code == 200:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the app never became ready (the demo world never finished loading)")

@@ -55,6 +55,24 @@ def performance_id(creator_id: str, kind: str, value: str, day: str) -> str:
     return f"{creator_id}|{kind}|{value}|{day}"
 
 
+@dataclass(frozen=True)
+class PerformanceDay:
+    """One ``segment_performance`` document: a creator's counts under one label on one day."""
+
+    creator_id: str
+    segment_type: str
+    segment_value: str
+    day: str
+    impressions: int = 0
+    interactions: int = 0
+    conversions: int = 0
+    revenue_tokens: int = 0
+
+    @property
+    def id(self) -> str:
+        return performance_id(self.creator_id, self.segment_type, self.segment_value, self.day)
+
+
 def performance_day(at: datetime) -> str:
     return day_key(at)
 

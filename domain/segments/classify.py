@@ -68,3 +68,14 @@ def classify_pair(inputs: SegmentInputs, thresholds: SegmentThresholds, now: dat
         proximity_detail=proximity, revenue_tokens=pair.revenue_tokens,
         spend_tokens=pair.spend_tokens,
     )
+
+
+def tier_labels(inputs: SegmentInputs, thresholds: SegmentThresholds, now: datetime
+                ) -> tuple[str, str, str]:
+    """Budget, intent and proximity of one pair, as ``classify_pair`` gives them, without
+    passion (what an impression is labelled with, for a fraction of the cost)."""
+    viewer_loc = inputs.viewer_profile.location if inputs.viewer_profile else None
+    creator_loc = inputs.creator_profile.location if inputs.creator_profile else None
+    return (classify_budget(inputs.viewer, thresholds.budget, now).tier.value,
+            classify_intent(inputs.pair, inputs.viewer, thresholds.intent).intent.value,
+            classify_proximity(viewer_loc, creator_loc, thresholds.proximity).proximity.value)

@@ -159,27 +159,3 @@ def new_page(chromium: Any, base_url: str, **context_options: Any) -> tuple[Any,
 
     context.route("**/*", only_the_server)
     return context.new_page(), offline
-
-
-async def seed_performance(store: Store, creator: str, days_ago: range) -> None:
-    """Discovery's per-day counters for every budget tier of ``creator`` on days that have
-    ended (written as the discovery writer does, ``$inc`` upserts): performance covers whole
-    past days only, which a fresh world has none of."""
-    from datetime import UTC, datetime
-
-    from domain.insights.labels import SegmentKind, keys
-    from store.database import Collections
-    from store.performance import performance_id
-
-    today = datetime.now(UTC).date()
-    counters = store.collection(Collections.SEGMENT_PERFORMANCE)
-    for n in days_ago:
-        day = today - timedelta(days=n)
-        for rank, value in enumerate(keys(SegmentKind.BUDGET), start=1):
-            await counters.update_one(
-                {"_id": performance_id(creator, "budget", value, day)},
-                {"$setOnInsert": {"creator_id": creator, "segment_type": "budget",
-                                  "segment_value": value, "day": day.strftime("%Y%m%d")},
-                 "$inc": {"impressions": 120 * rank + 7 * n, "interactions": 15 * rank + n,
-                          "conversions": 4 * rank, "revenue_tokens": 900 * rank}},
-                upsert=True)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from api.dashboard import demo_creator
-from tests.browser.live import browser, live_server, new_page, seed_performance
+from tests.browser.live import browser, live_server, new_page
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 #: (file, viewport width, viewport height)
@@ -31,7 +31,6 @@ def main() -> int:
     DOCS.mkdir(exist_ok=True)
     with (live_server(creators=CREATORS, viewers=VIEWERS, ready_timeout=900) as server,
           browser() as chromium):
-        server.run(lambda store: seed_performance(store, CREATOR, range(1, 91)))
         token = server.token(CREATOR, "creator")
         for name, width, height in SHOTS:
             page, offline = new_page(chromium, server.base_url, locale="en-US",

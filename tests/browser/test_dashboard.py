@@ -16,7 +16,6 @@ from tests.browser.live import (
     browser,
     live_server,
     new_page,
-    seed_performance,
 )
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
@@ -67,7 +66,6 @@ def server() -> Iterator[LiveServer]:
                 "eventId": f"quiet-{n}", "chatId": f"quiet-chat-{n}", "viewerId": f"quiet-fan-{n}",
                 "creatorId": QUIET, "tokens": 10, "messageCount": 4}}, token=service)
             assert data["chatCompleted"]["accepted"]
-        live.run(lambda store: seed_performance(store, CREATOR, range(1, 41)))
         yield live
 
 

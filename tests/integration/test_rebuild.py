@@ -28,7 +28,7 @@ from services.container import Services
 from services.demo import demo_events, load_demo_world
 from services.rebuild import rebuild_rollups
 from store.database import Store
-from tests.conftest import token
+from tests.conftest import token, wait_until_ready
 
 #: a fixed "now" so examples are reproducible; histories reach back ~60 days from it
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -219,12 +219,7 @@ async def test_server_started_with_the_demo_world_answers_queries(settings, stor
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             assert (await http.get("/healthz")).status_code == 200  # at once: loads behind
-            for _ in range(600):  # the demo world loads in the background; /readyz says when
-                if (await http.get("/readyz")).status_code == 200:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the demo world never finished loading")
+            await wait_until_ready(http, 30)  # the demo world loads in the background
             response = await http.post(
                 "/graphql", json={"query": "{ me { userId } }"},
                 headers={"Authorization": f"Bearer {token('viewer-0001', 'viewer')}"})
@@ -248,10 +243,5 @@ async def test_healthz_answers_while_the_demo_world_is_still_loading(settings, s
             await asyncio.sleep(0.05)  # the loader is under way
             assert (await http.get("/healthz")).status_code == 200
             assert (await http.get("/readyz")).status_code == 503
-            for _ in range(1200):
-                if (await http.get("/readyz")).status_code == 200:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the demo world never finished loading")
+            await wait_until_ready(http)
     assert await bootstrap(store).ledger.count() > 0
