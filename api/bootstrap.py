@@ -34,6 +34,7 @@ In a rebuild (``audience rebuild``), after the ledger is replayed into the rollu
 | pause releases | | ``audience_releases`` |
 | segments and aggregates from empty | rollups | ``audience_segments``, ``creator_aggregates`` |
 | rebase releases (and first releases) | ``creator_aggregates`` | ``audience_releases`` |
+| platform release | ``audience_releases``, ``audience_segments`` | ``platform_releases`` |
 | creator index | ``audience_releases``, ``profiles`` | ``creator_index`` |
 | resume history | | |
 
@@ -59,6 +60,7 @@ from services.ingest import EventOutcomes, Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
 from services.kpis import KpiCounters
+from services.platform import PlatformInsights
 from services.scheduling import PriorityScheduler
 from services.segments import SegmentService, SegmentTransition, TransitionHandler, utc_now
 from store.aggregates import AggregateMove, AggregateRepository
@@ -70,6 +72,7 @@ from store.impressions import ImpressionRepository
 from store.ledger import EventLedger
 from store.locks import LockRepository, WorkerRegistry
 from store.performance import PerformanceRepository
+from store.platform import PlatformRepository
 from store.queue import QueueRepository
 from store.releases import ReleaseRepository
 from store.risk import RiskRepository
@@ -109,6 +112,8 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
                                PerformanceRepository(store), segments=segment_repository,
                                on_release=(("creator index", indexer.on_release),),
                                thresholds=configuration.current)
+    platform = PlatformInsights(releases, segment_repository, PlatformRepository(store),
+                                configuration.current)
     impressions = ImpressionRecorder(ImpressionRepository(store), risk, kpis=kpis)
     history_log = SegmentChangeLog(store)
     history = SegmentHistory(history_log)
@@ -154,12 +159,16 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
         await aggregates.clear()
         await segments.recompute_all()
 
+    async def platform_release() -> None:
+        await platform.refresh()
+
     in_rebuild: tuple[tuple[str, RebuildStage], ...] = (
         ("pause history", history.pause),
         # releases sit out the replay and are re-anchored on the result
         ("pause releases", insights.pause_releases),
         ("segments and aggregates", segments_from_empty),
         ("rebase releases", insights.rebase_releases),
+        ("platform release", platform_release),
         # cards are built from releases: after the releases are re-anchored
         ("creator index", discovery.rebuild_index),
         # a rebuild re-derives state, not history: the log stays as it was
@@ -169,7 +178,7 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
                     configuration=configuration, segments=segments, aggregates=aggregates,
                     discovery=discovery, queue=queue, queue_policy=policy, jobs=jobs,
                     freshness=freshness, locks=LockRepository(store),
-                    workers=WorkerRegistry(store), insights=insights,
+                    workers=WorkerRegistry(store), insights=insights, platform=platform,
                     dead_letters=DeadLetterRepository(store), history=history,
                     data_rights=DataRights(ledger, rollups),
                     erasure=Erasure(ledger, rollups, segment_repository, aggregates, insights,

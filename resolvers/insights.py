@@ -7,7 +7,7 @@ from graphql import GraphQLError
 
 from api.auth import Role
 from api.guards.codes import RATE_LIMITED
-from domain.insights.view import ReleasedAudience
+from domain.insights.view import PlatformAudience, ReleasedAudience
 from resolvers.segments import check_id
 from schema.context import Info
 from schema.errors import forbidden
@@ -28,3 +28,7 @@ async def creator_audience(info: Info, creator_id: str, force_refresh: bool = Fa
                                extensions={"code": RATE_LIMITED})
         await insights.force_release(creator)
     return await insights.audience(creator)
+
+
+async def platform_insights(info: Info) -> PlatformAudience:
+    return await info.context.services.platform.audience()

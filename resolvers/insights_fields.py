@@ -7,7 +7,8 @@ import strawberry
 from resolvers import insights as r
 from schema.context import Info
 from schema.insights import CreatorAudienceInsights
-from schema.permissions import IsThisCreatorOrAdmin
+from schema.permissions import IsAdmin, IsThisCreatorOrAdmin
+from schema.platform import PlatformInsights
 
 
 @strawberry.type
@@ -20,3 +21,9 @@ class InsightsQueries:
                                force_refresh: bool = False) -> CreatorAudienceInsights | None:
         return CreatorAudienceInsights.from_domain(
             await r.creator_audience(info, creator_id, force_refresh))
+
+    @strawberry.field(permission_classes=[IsAdmin],
+                      description="The whole platform's audience (admin): every creator's "
+                                  "published figures summed, under the same privacy rules.")
+    async def platform_insights(self, info: Info) -> PlatformInsights:
+        return PlatformInsights.from_domain(await r.platform_insights(info))

@@ -15,7 +15,7 @@ from domain.insights.labels import SegmentKind
 from domain.insights.messaging import suggest
 from domain.insights.performance import DEFAULT_DAYS, InvalidPerformanceQuery
 from domain.insights.recommendations import recommend
-from domain.insights.view import ReleasedAudience
+from domain.insights.view import AudienceView, ReleasedAudience
 from domain.segments.dimensions import BY_DIMENSION, DIMENSIONS
 from schema.audience import AudienceBreakdown, AudienceOverview, PrivacyPolicy, TopSegment
 from schema.context import Info
@@ -28,6 +28,14 @@ from schema.segment_performance import SegmentPerformance
 DEFAULT_TOP_SEGMENTS = 5
 #: there are 36 combined segments; a dashboard lists a handful
 MAX_TOP_SEGMENTS = 20
+
+
+def top_segments(view: AudienceView, limit: int | None) -> list[TopSegment]:
+    """The ``limit`` largest combined segments shown (validated: 1 … MAX_TOP_SEGMENTS)."""
+    size = DEFAULT_TOP_SEGMENTS if limit is None else limit
+    if not 1 <= size <= MAX_TOP_SEGMENTS:
+        raise bad_input(f"limit must be between 1 and {MAX_TOP_SEGMENTS}", field="limit")
+    return [TopSegment.from_domain(s) for s in view.segments[:size]]
 
 
 @strawberry.type(description="A creator's audience in aggregate — never an individual.")
@@ -47,10 +55,7 @@ class CreatorAudienceInsights:
 
     @strawberry.field(description="The largest combined segments shown, by rounded count.")
     def top_segments(self, limit: int | None = DEFAULT_TOP_SEGMENTS) -> list[TopSegment]:
-        size = DEFAULT_TOP_SEGMENTS if limit is None else limit
-        if not 1 <= size <= MAX_TOP_SEGMENTS:
-            raise bad_input(f"limit must be between 1 and {MAX_TOP_SEGMENTS}", field="limit")
-        return [TopSegment.from_domain(s) for s in self._audience.view.segments[:size]]
+        return top_segments(self._audience.view, limit)
 
     @strawberry.field(description="Strategy, tips and opportunities, with their trace.")
     def recommendations(self) -> Recommendations | None:

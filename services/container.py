@@ -19,6 +19,7 @@ from services.ingest import Ingestion
 from services.insights import InsightsService
 from services.jobs import JobRunner
 from services.kpis import KpiGauges, kpi_gauges
+from services.platform import PlatformInsights
 from services.segments import SegmentService, TransitionHandler
 from store.aggregates import AggregateRepository
 from store.configuration import ConfigurationRepository
@@ -68,6 +69,8 @@ class Services:
     workers: WorkerRegistry
     #: creator audience insights: releases fed by transitions, the dashboard's reads
     insights: InsightsService
+    #: the platform-wide audience: every published release summed (daily run, rebuild)
+    platform: PlatformInsights
     #: outbox records and jobs set aside after their attempts (health, ``deadLetters``)
     dead_letters: DeadLetterRepository
     #: the segment change log: history, the change feed and its live tail

@@ -2,7 +2,8 @@
 
 Time passes without events: spend leaves the budget window, so tiers must decay; a pair whose
 creator moved is fixed by its creator job, but a full pass is the safety net for anything a job
-missed. The run also snapshots every creator's aggregates (growth compares snapshots) and keeps
+missed. The run also snapshots every creator's aggregates (growth compares snapshots), sums the
+releases into the platform release (``platformInsights``) and keeps
 storage bounded (old spend buckets, stale delivery marks, long-failed jobs).
 
 A lock document per day (``daily:YYYYMMDD``) makes the run single: creating it is the claim, so
@@ -101,6 +102,8 @@ class DailyRun:
             await self._renew(lock_id, progress=last)
         snapshots = await self._snapshot(day)
         await self._renew(lock_id)
+        # after the snapshots: every release the night's pass cut is summed in
+        await services.platform.refresh()
         pruned = await services.rollups.prune_spend_days(
             day_key(now - timedelta(days=SPEND_RETENTION_DAYS)))
         await services.aggregates.forget_stale(now - timedelta(days=1))

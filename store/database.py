@@ -47,6 +47,8 @@ class Collections:
     SEQUENCES = "sequences"
     #: tombstones of erased events: sha256 of the event id, so a replay is a duplicate
     ERASED_EVENTS = "erased_events"
+    #: the platform-wide release: every creator's published figures summed, once a day
+    PLATFORM_RELEASES = "platform_releases"
 
 
 

@@ -244,6 +244,30 @@ class ReleaseRepository:
             for d in page:
                 yield d["_id"]
 
+    async def pending_of(self, pairs: Sequence[tuple[str, str]]
+                         ) -> dict[tuple[str, str], dict[str, int]]:
+        """The changes held back for some (creator, viewer) pairs (those with none left out),
+        in one read of just those viewers' pending entries."""
+        if not pairs:
+            return {}
+        viewers = {viewer_key(v): v for _, v in pairs}
+        wanted = set(pairs)
+        found: dict[tuple[str, str], dict[str, int]] = {}
+        async for d in self._releases.find(
+                {"_id": {"$in": sorted({c for c, _ in pairs})}},
+                {f"pending.{key}": 1 for key in sorted(viewers)}):
+            for key, cells in (d.get("pending") or {}).items():
+                pair = (d["_id"], viewers.get(key, ""))
+                if pair in wanted:
+                    found[pair] = flat(cells)
+        return found
+
+    async def published_pages(self) -> AsyncIterator[list[Cells]]:
+        """Every creator's published cells, a page of releases at a time (``_id`` order):
+        the platform release sums them."""
+        async for page in pages(self._releases, {}, {"published": 1}):
+            yield [flat(d.get("published") or {}) for d in page]
+
     async def all(self) -> list[StoredRelease]:
         """Every release document (tests and rebuild checks)."""
         return [release_from_doc(d) async for d in

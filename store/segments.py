@@ -310,6 +310,13 @@ class SegmentRepository:
     async def count_for_viewer(self, viewer_id: str) -> int:
         return int(await self._segments.count_documents({"viewer_id": viewer_id}))
 
+    async def viewer_pages(self) -> AsyncIterator[list[AudienceSegment]]:
+        """Every segment, a page at a time in ``_id`` order — ``viewer|creator``, so one
+        viewer's segments arrive one after another (the platform release sums a viewer's
+        parts)."""
+        async for page in pages(self._segments, {}, {"outbox": 0}):
+            yield [segment_from_doc(d) for d in page]
+
     async def all(self, batch_size: int = 1000) -> AsyncIterator[AudienceSegment]:
         async for d in self._segments.find({}).batch_size(batch_size):
             yield segment_from_doc(d)

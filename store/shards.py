@@ -131,6 +131,8 @@ SHARDS: Mapping[str, Placement] = {
          "store.locations.snap_stored_locations": MIGRATION,
          "SegmentRepository.undelivered": "outbox sweep (worker): the sparse index holds "
                                           "only pairs with an unconfirmed change",
+         "SegmentRepository.viewer_pages": "platform release (daily run, rebuild): pages "
+                                           "every segment by _id, a viewer's contiguous",
          "SegmentRepository.all": REBUILD, "SegmentRepository.count": REBUILD,
          "SegmentRepository.clear": REBUILD}),
     Collections.SEGMENT_CONFIGURATION: Placement(
@@ -164,6 +166,8 @@ SHARDS: Mapping[str, Placement] = {
          "ReleaseRepository.oldest_release": "/metrics: the oldest release, one index entry "
                                               "from each shard",
          "ReleaseRepository.creator_ids": "daily snapshots and rebuild: pages by _id",
+         "ReleaseRepository.published_pages": "platform release (daily run, rebuild): pages "
+                                              "every release's published part by _id",
          "ReleaseRepository.all": REBUILD}),
     Collections.SEGMENT_PERFORMANCE: Placement(
         ((("creator_id", HASHED),)),
@@ -197,6 +201,8 @@ SHARDS: Mapping[str, Placement] = {
         ),
         {"QueueRepository.all": REBUILD}),
     Collections.LOCKS: Placement(None, "one document per singleton run (daily:YYYYMMDD)"),
+    Collections.PLATFORM_RELEASES: Placement(
+        None, "one document, written once a day and read by id (platformInsights)"),
     Collections.QUEUE_WORKERS: Placement(
         None, "one heartbeat per worker process", (_ix(("last_seen", ASCENDING)),)),
     Collections.CREATOR_INDEX: Placement(

@@ -72,6 +72,30 @@ def cell_tops(contributions: Iterable[tuple[Sequence[str], int]]) -> dict[str, T
     return {cell: top_contributions(found) for cell, found in values.items()}
 
 
+class TopsByViewer:
+    """Per revenue cell, the largest contributions of *viewers* whose tokens come in several
+    parts (one per creator they paid): each viewer's parts are summed before they count, so a
+    viewer paying many creators is one contributor of the sum, as the rule means. Viewers
+    arrive one after another (segments paged in viewer order); memory is one viewer's cells
+    plus a bounded list per cell."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, list[int]] = {}
+
+    def add_viewer(self, cells: Mapping[str, int]) -> None:
+        """One viewer's total tokens in each revenue cell."""
+        for cell, tokens in cells.items():
+            if tokens <= 0:
+                continue
+            found = self._values.setdefault(cell, [])
+            found.append(tokens)
+            if len(found) > 4 * KEPT:
+                found[:] = list(top_contributions(found))
+
+    def tops(self) -> dict[str, Top]:
+        return {cell: top_contributions(found) for cell, found in self._values.items()}
+
+
 def tops_to_doc(tops: Mapping[str, Sequence[int]]) -> list[dict[str, object]]:
     """Stored form: a list, since cell names hold dots that document keys may not."""
     return [{"cell": cell, "top": list(top)} for cell, top in sorted(tops.items())]

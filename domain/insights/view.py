@@ -306,3 +306,26 @@ class ReleasedAudience:
     view: AudienceView
     as_of: datetime | None
     revenue_as_of: datetime | None
+
+
+@dataclass(frozen=True)
+class PlatformAudience:
+    """What an admin reads of the platform: the view of every release summed."""
+
+    view: AudienceView
+    #: when the releases were summed (None: not yet)
+    as_of: datetime | None
+    #: creators whose published release is summed in
+    creators: int
+    #: every creator's revenue, 2 significant figures; None when hidden (floor, dominance)
+    total_revenue: float | None = None
+
+
+def platform_audience(aggregate: CreatorAggregate, tops: Mapping[str, Top],
+                      thresholds: SegmentThresholds, as_of: datetime | None, creators: int
+                      ) -> PlatformAudience:
+    """The platform's summed releases through the creators' own view (same rules)."""
+    view = audience_view(aggregate, tops, thresholds)
+    revenue = aggregate.revenue_tokens
+    shown = not view.withheld and revenue > 0 and AUDIENCE not in view.dominated
+    return PlatformAudience(view, as_of, creators, significant(revenue) if shown else None)

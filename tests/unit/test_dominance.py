@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from domain.insights.aggregates import CreatorAggregate
 from domain.insights.dominance import (
+    TopsByViewer,
     breakdown_passes,
     cell_tops,
     dominated,
@@ -100,3 +101,15 @@ def test_a_whale_hides_every_revenue_figure_of_each_breakdown_it_dominates():
 def test_without_known_contributors_no_revenue_is_shown():
     view = audience_view(_aggregate())
     assert all(row.average_revenue is None for row in view.breakdown["budget"])
+
+
+def test_a_viewer_paying_many_creators_is_one_contributor_of_the_platform():
+    # W pays 60 % of two creators' cells: each pair alone is 30 % of the platform's tokens
+    per_pair = merge_tops([(600, 200), (600, 200)])
+    assert not dominated(2_000, per_pair[:1])  # by pairs, the largest holds only 30 %
+    tops = TopsByViewer()
+    tops.add_viewer({"budget_revenue.HIGH": 1_200})  # W, over both creators
+    for _ in range(4):
+        tops.add_viewer({"budget_revenue.HIGH": 200})
+    assert dominated(2_000, tops.tops()["budget_revenue.HIGH"])  # 60 % is one viewer's
+    assert tops.tops()["budget_revenue.HIGH"] == (1_200, 200)
