@@ -35,11 +35,19 @@ from domain.insights.performance import (
     report,
     window,
 )
-from domain.insights.releases import Family, cells_of, family_of, flat, plan_release, rebase
+from domain.insights.releases import (
+    Family,
+    cells_of,
+    family_of,
+    flat,
+    nested,
+    plan_release,
+    rebase,
+)
 from domain.insights.view import AUDIENCE, AudienceView, ReleasedAudience, audience_view
 from domain.segments.thresholds import SegmentThresholds
 from services.segments import SegmentTransition
-from store.aggregates import AggregateRepository
+from store.aggregates import AggregateRepository, aggregate_from_doc
 from store.performance import PerformanceRepository
 from store.releases import HeldChange, ReleaseCommit, ReleaseRepository, StoredRelease
 from store.segments import SegmentRepository
@@ -278,12 +286,12 @@ class InsightsService:
     async def snapshot_all(self, day: date) -> int:
         """Snapshot every creator's released aggregate for ``day``; returns how many."""
         written = 0
-        async for creator_id in self.releases.creator_ids():
-            stored = await self.releases.get(creator_id)
-            if stored is None:
-                continue
-            await self.snapshots.put(stored.aggregate, day, self.clock())
-            written += 1
+        # a page of releases a round trip, its snapshots in one write: memory holds a page
+        async for page in self.releases.published_pages():
+            await self.snapshots.put_many(
+                [(aggregate_from_doc({"_id": creator_id, **nested(cells)}), day)
+                 for creator_id, cells in page], self.clock())
+            written += len(page)
         dropped = await self.releases.forget_stale(self.clock() - STALE_MARK_AGE)
         if dropped:
             log.warning("dropped stale release marks", extra={"marks": dropped})

@@ -53,7 +53,7 @@ class PlatformInsights:
         cells: dict[str, int] = {}
         creators = 0
         async for page in self.releases.published_pages():
-            for published in page:
+            for _, published in page:
                 if published:
                     cells = add(cells, published)
                     creators += 1

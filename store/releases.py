@@ -262,11 +262,11 @@ class ReleaseRepository:
                     found[pair] = flat(cells)
         return found
 
-    async def published_pages(self) -> AsyncIterator[list[Cells]]:
+    async def published_pages(self) -> AsyncIterator[list[tuple[str, Cells]]]:
         """Every creator's published cells, a page of releases at a time (``_id`` order):
-        the platform release sums them."""
+        the daily snapshots and the platform release read them."""
         async for page in pages(self._releases, {}, {"published": 1}):
-            yield [flat(d.get("published") or {}) for d in page]
+            yield [(d["_id"], flat(d.get("published") or {})) for d in page]
 
     async def all(self) -> list[StoredRelease]:
         """Every release document (tests and rebuild checks)."""
