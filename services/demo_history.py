@@ -43,7 +43,7 @@ from domain.discovery.impressions import (
 )
 from domain.events import Event
 from domain.insights.aggregates import CreatorAggregate, contribution
-from domain.insights.releases import ReleaseState, add, nested, plan_release, subtract
+from domain.insights.releases import ReleaseState, add, plan_release, subtract
 from domain.rollups import PairRollup, Profile, rollup_update
 from domain.segments.classify import (
     AudienceSegment,
@@ -53,7 +53,7 @@ from domain.segments.classify import (
 )
 from domain.segments.risk import DEFAULT_RISK
 from domain.segments.thresholds import SegmentThresholds
-from store.aggregates import aggregate_from_doc
+from store.aggregates import aggregate_from_cells
 from store.rollups import pair_from_doc, profile_from_doc, viewer_from_doc
 
 #: the daily run's hour (UTC): a day's snapshot holds what was released by then
@@ -103,9 +103,9 @@ class _Rollups:
     #: the documents above as classification reads them, parsed once per change
     _parsed: dict[object, Any] = field(default_factory=dict)
 
-    def _read(self, key: object, docs: Mapping[Any, dict[str, Any]], parse: Any) -> Any:
+    def _read(self, key: object, doc: dict[str, Any] | None, parse: Any) -> Any:
+        """``doc`` parsed, cached under ``key`` until an event folds into it."""
         if key not in self._parsed:
-            doc = docs.get(key)
             self._parsed[key] = parse(doc) if doc is not None else None
         return self._parsed[key]
 
@@ -144,10 +144,10 @@ class _Rollups:
         """What classification reads of ``key`` from the rollups so far (an empty pair for a
         viewer who has not dealt with that creator yet: how discovery labels a stranger)."""
         viewer, creator = key
-        pair = self._read(key, self.pairs, pair_from_doc)
+        pair = self._read(key, self.pairs.get(key), pair_from_doc)
         return SegmentInputs(
             pair=pair or PairRollup(viewer, creator),
-            viewer=self._read(viewer, self.viewers, viewer_from_doc),
+            viewer=self._read(viewer, self.viewers.get(viewer), viewer_from_doc),
             viewer_profile=self._profile(viewer), creator_profile=self._profile(creator),
             risk=DEFAULT_RISK)  # the demo flags nobody
 
@@ -162,11 +162,9 @@ class _Rollups:
                         strict=True))
 
     def _profile(self, user: str) -> Profile | None:
-        key = ("profile", user)
-        if key not in self._parsed:
-            doc = self.profiles.get(user)
-            self._parsed[key] = profile_from_doc(doc) if doc is not None else None
-        return self._parsed[key]  # type: ignore[no-any-return]
+        profile: Profile | None = self._read(("profile", user), self.profiles.get(user),
+                                             profile_from_doc)
+        return profile
 
 
 # --- releases in memory -------------------------------------------------------------------
@@ -211,7 +209,7 @@ class _Releases:
         self.moved.clear()
 
     def published(self) -> dict[str, CreatorAggregate]:
-        return {creator: aggregate_from_doc({"_id": creator, **nested(state.published)})
+        return {creator: aggregate_from_cells(creator, state.published)
                 for creator, state in self.states.items() if state.published}
 
 

@@ -40,14 +40,13 @@ from domain.insights.releases import (
     cells_of,
     family_of,
     flat,
-    nested,
     plan_release,
     rebase,
 )
 from domain.insights.view import AUDIENCE, AudienceView, ReleasedAudience, audience_view
 from domain.segments.thresholds import SegmentThresholds
 from services.segments import SegmentTransition
-from store.aggregates import AggregateRepository, aggregate_from_doc
+from store.aggregates import AggregateRepository, aggregate_from_cells
 from store.performance import PerformanceRepository
 from store.releases import HeldChange, ReleaseCommit, ReleaseRepository, StoredRelease
 from store.segments import SegmentRepository
@@ -289,7 +288,7 @@ class InsightsService:
         # a page of releases a round trip, its snapshots in one write: memory holds a page
         async for page in self.releases.published_pages():
             await self.snapshots.put_many(
-                [(aggregate_from_doc({"_id": creator_id, **nested(cells)}), day)
+                [(aggregate_from_cells(creator_id, cells), day)
                  for creator_id, cells in page], self.clock())
             written += len(page)
         dropped = await self.releases.forget_stale(self.clock() - STALE_MARK_AGE)

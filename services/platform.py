@@ -17,24 +17,19 @@ run it, never a request; ``audience`` is one document read.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 from domain.insights.aggregates import CreatorAggregate, contribution
 from domain.insights.dominance import TopsByViewer
 from domain.insights.releases import Family, add, family_of, subtract
 from domain.insights.view import PlatformAudience, platform_audience
-from domain.segments.thresholds import SegmentThresholds
+from services.insights import ThresholdSource, utc_now
 from store.platform import PLATFORM_ID, PlatformRepository
 from store.releases import ReleaseRepository
 from store.segments import SegmentRepository
 
 Clock = Callable[[], datetime]
-ThresholdSource = Callable[[], Awaitable[SegmentThresholds]]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class PlatformInsights:
@@ -53,10 +48,9 @@ class PlatformInsights:
         cells: dict[str, int] = {}
         creators = 0
         async for page in self.releases.published_pages():
-            for _, published in page:
-                if published:
-                    cells = add(cells, published)
-                    creators += 1
+            summed = [published for _, published in page if published]
+            cells = add(cells, *summed)
+            creators += len(summed)
         tops = TopsByViewer()
         viewer: str | None = None
         parts: Counter[str] = Counter()

@@ -8,13 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from domain.insights.aggregates import BREAKDOWN_KINDS, CreatorAggregate
-from domain.insights.releases import add
+from domain.insights.releases import add, nested
 from store.bulk import update_each
 from store.database import Collections, Store, pages
 
 
 def _ints(value: Any) -> dict[str, int]:
     return {k: int(v) for k, v in (value or {}).items()}
+
+
+def aggregate_from_cells(creator_id: str, cells: Mapping[str, int]) -> CreatorAggregate:
+    """An aggregate from its flat cells (``budget.HIGH``, …), as a release holds them."""
+    return aggregate_from_doc({"_id": creator_id, **nested(cells)})
 
 
 def aggregate_from_doc(d: Mapping[str, Any]) -> CreatorAggregate:

@@ -27,7 +27,7 @@ from pymongo.errors import DuplicateKeyError
 from domain.insights.aggregates import CreatorAggregate
 from domain.insights.dominance import Top, tops_from_doc, tops_to_doc
 from domain.insights.releases import Cells, Family, ReleaseState, flat, nested
-from store.aggregates import aggregate_from_doc, merge_fresh
+from store.aggregates import aggregate_from_cells, aggregate_from_doc, merge_fresh
 from store.bulk import update_each
 from store.database import Collections, Store, pages, utc
 
@@ -51,7 +51,7 @@ class StoredRelease:
     @property
     def aggregate(self) -> CreatorAggregate:
         """The released aggregate, as the live one is read."""
-        return aggregate_from_doc({"_id": self.creator_id, **nested(self.state.published)})
+        return aggregate_from_cells(self.creator_id, self.state.published)
 
 
 def release_from_doc(d: Mapping[str, Any]) -> StoredRelease:

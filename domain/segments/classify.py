@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.locations import Cell
 from domain.rollups import PairRollup, Profile, ViewerRollup
 from domain.segments.budget import BudgetResult, BudgetTier, classify_budget
 from domain.segments.intent import Intent, IntentResult, classify_intent
@@ -50,15 +51,19 @@ class AudienceSegment:
         return (self.budget.value, self.intent.value, self.proximity.value)
 
 
+def _locations(inputs: SegmentInputs) -> tuple[Cell | None, Cell | None]:
+    """The viewer's and the creator's location cells (None: not shared)."""
+    return (inputs.viewer_profile.location if inputs.viewer_profile else None,
+            inputs.creator_profile.location if inputs.creator_profile else None)
+
+
 def classify_pair(inputs: SegmentInputs, thresholds: SegmentThresholds, now: datetime
                   ) -> AudienceSegment:
     """Classify one pair: a pure function of its rollups, the thresholds and ``now``."""
     pair = inputs.pair
     budget = classify_budget(inputs.viewer, thresholds.budget, now)
     intent = classify_intent(pair, inputs.viewer, thresholds.intent)
-    viewer_loc = inputs.viewer_profile.location if inputs.viewer_profile else None
-    creator_loc = inputs.creator_profile.location if inputs.creator_profile else None
-    proximity = classify_proximity(viewer_loc, creator_loc, thresholds.proximity)
+    proximity = classify_proximity(*_locations(inputs), thresholds.proximity)
     passion = classify_passion(pair, inputs.viewer_profile, inputs.creator_profile,
                                thresholds.passion, now)
     return AudienceSegment(
@@ -74,8 +79,6 @@ def tier_labels(inputs: SegmentInputs, thresholds: SegmentThresholds, now: datet
                 ) -> tuple[str, str, str]:
     """Budget, intent and proximity of one pair, as ``classify_pair`` gives them, without
     passion (what an impression is labelled with, for a fraction of the cost)."""
-    viewer_loc = inputs.viewer_profile.location if inputs.viewer_profile else None
-    creator_loc = inputs.creator_profile.location if inputs.creator_profile else None
     return (classify_budget(inputs.viewer, thresholds.budget, now).tier.value,
             classify_intent(inputs.pair, inputs.viewer, thresholds.intent).intent.value,
-            classify_proximity(viewer_loc, creator_loc, thresholds.proximity).proximity.value)
+            classify_proximity(*_locations(inputs), thresholds.proximity).proximity.value)
