@@ -20,9 +20,9 @@ applied once per change id):
 
 | stage | reads | writes |
 |---|---|---|
-| creator aggregates move | | ``creator_aggregates`` |
-| insights: releases, performance | ``creator_aggregates`` | ``audience_releases``, |
-| | | ``segment_performance`` |
+| creator aggregates move (the viewer's part) | | ``creator_aggregates`` |
+| insights: hold back changes | releases, ``held_changes`` | ``held_changes`` |
+| insights: cut a release (≥ 10 movers) | | ``audience_releases`` |
 | on a published release: creator index | ``audience_releases`` (published) | ``creator_index`` |
 | segment history (one append a batch) | | ``segment_changes``, ``sequences`` |
 
@@ -33,7 +33,7 @@ In a rebuild (``audience rebuild``), after the ledger is replayed into the rollu
 | pause history (a rebuild adds no changes) | | |
 | pause releases | | ``audience_releases`` |
 | segments and aggregates from empty | rollups | ``audience_segments``, ``creator_aggregates`` |
-| rebase releases (and first releases) | ``creator_aggregates`` | ``audience_releases`` |
+| rebase releases (and first releases) | aggregates, held changes | ``audience_releases`` |
 | platform release | ``audience_releases``, ``audience_segments`` | ``platform_releases`` |
 | creator index | ``audience_releases``, ``profiles`` | ``creator_index`` |
 | resume history | | |
@@ -122,10 +122,12 @@ def bootstrap(store: Store, *, config_cache_seconds: float = 2.0,
     async def move_aggregates(changes: Sequence[SegmentTransition]) -> None:
         await aggregates.apply_many([
             AggregateMove(c.after.creator_id, transition_delta(c.before, c.after), c.id,
-                          c.after.last_updated, fresh=not c.redelivered) for c in changes])
+                          c.after.last_updated, fresh=not c.redelivered,
+                          viewer_id=c.after.viewer_id) for c in changes])
 
     async def forget_changes(changes: Sequence[SegmentTransition]) -> None:
-        await aggregates.forget_many([(c.after.creator_id, c.id) for c in changes])
+        await aggregates.forget_many([(c.after.creator_id, c.after.viewer_id, c.id)
+                                      for c in changes])
 
     # each stage gets a batch's changes in one call and writes them in one round trip
     on_transition = (

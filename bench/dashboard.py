@@ -53,7 +53,7 @@ from domain.segments.intent import Intent, IntentResult  # noqa: E402
 from domain.segments.passion import PassionSignals  # noqa: E402
 from domain.segments.proximity import Proximity, ProximityResult  # noqa: E402
 from domain.segments.risk import RiskLevel  # noqa: E402
-from store.aggregates import aggregate_from_doc  # noqa: E402
+from store.aggregates import aggregate_from_doc, part_id  # noqa: E402
 from store.database import Collections, Store  # noqa: E402
 from store.performance import performance_id  # noqa: E402
 from store.releases import ReleaseRepository  # noqa: E402
@@ -128,7 +128,8 @@ async def load_state(store: Store, creator: str, cells: Counter[str], seed: int,
     """The live aggregate, its release, two daily snapshots and 30 days of segment
     performance counters, as the app keeps them."""
     flat = {k: int(v) for k, v in cells.items() if v}
-    await store.db[Collections.CREATOR_AGGREGATES].insert_one({"_id": creator, **nested(flat)})
+    await store.db[Collections.CREATOR_AGGREGATES].insert_one(
+        {"_id": part_id(creator, 0), "creator_id": creator, "part": 0, **nested(flat)})
     await ReleaseRepository(store).initialise(creator, flat, NOW)
     aggregate = aggregate_from_doc({"_id": creator, **nested(flat)})
     snapshots = SnapshotRepository(store)

@@ -45,6 +45,7 @@ from domain.discovery.scoring import rank  # noqa: E402
 from domain.insights.aggregates import CreatorAggregate  # noqa: E402
 from domain.locations import DEFAULT_GRID  # noqa: E402
 from domain.rollups import Profile  # noqa: E402
+from store.aggregates import part_id  # noqa: E402
 from store.creator_index import card_to_doc  # noqa: E402
 from store.database import Collections, Store  # noqa: E402
 
@@ -93,7 +94,8 @@ def creator_docs(i: int, rng: random.Random) -> tuple[dict[str, Any], dict[str, 
     aggregate = CreatorAggregate(creator_id=creator_id, total=total, counts=counts)
     interests = tuple(rng.sample(TAGS, 6))
     card = build_card(creator_id, aggregate, Profile(creator_id, point, interests))
-    aggregate_doc = {"_id": creator_id, "total": total, **counts}
+    aggregate_doc = {"_id": part_id(creator_id, 0), "creator_id": creator_id, "part": 0,
+                     "total": total, **counts}
     profile_doc = {"_id": creator_id, "interests": list(interests),
                    "location": {"cell": point.index}}
     return {"_id": creator_id, **card_to_doc(card)}, aggregate_doc, profile_doc
@@ -154,10 +156,13 @@ class ScanClock:
         return run
 
     def install(self) -> None:
-        from mongomock.collection import Collection
+        # the embedded store's own collection class (hash lookups on indexed fields)
+        from store.embedded import IndexedCollection
 
-        Collection._iter_documents = self._timed(Collection._iter_documents)
-        Collection._get_dataset = self._timed(Collection._get_dataset)
+        IndexedCollection._iter_documents = self._timed(  # type: ignore[method-assign]
+            IndexedCollection._iter_documents)
+        IndexedCollection._get_dataset = self._timed(  # type: ignore[method-assign]
+            IndexedCollection._get_dataset)
 
 
 SCANS = ScanClock()
@@ -275,7 +280,7 @@ async def measure(size: int, requests: int, seed: int) -> dict[str, Any]:
             # what one request's ranking costs in pure domain code, and how many it scores
             probe = bootstrap(store)
             ranking = await probe.discovery.recommendations("viewer0", 20)
-            candidates = await probe.discovery._candidates(ranking.viewer, None)
+            candidates, _ = await probe.discovery._candidates(ranking.viewer, None)
             segments = await probe.discovery._segments_with("viewer0", candidates)
             started = time.perf_counter()
             for _ in range(20):
@@ -380,9 +385,6 @@ async def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS-discovery.md"))
     args = parser.parse_args()
     if not os.environ.get("MONGODB_URL"):
-        from store.embedded import speed_up_mongomock
-
-        speed_up_mongomock()  # what Store.open installs; the clock goes around it
         SCANS.install()
     results = []
     for size in args.sizes:

@@ -24,8 +24,6 @@ import os
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +34,7 @@ from api.auth import mint_token
 from api.bootstrap import bootstrap
 from api.settings import Settings
 from services.daily import DailyRun
-from store.adapter import CollectionAdapter
+from store.adapter import document_writes
 from store.database import Store
 
 SECRET = "bench-secret-bench-secret-bench-secret"
@@ -114,37 +112,8 @@ async def world_costs(creators: int, viewers: int) -> tuple[dict[str, int], int,
     return costs, pairs, peak / 2**20
 
 
-@contextmanager
-def document_writes() -> Iterator[Counter[tuple[str, str]]]:
-    """Every write's target documents, by (collection, _id), for the duration."""
-    writes: Counter[tuple[str, str]] = Counter()
-    original = CollectionAdapter._call
-
-    async def counting(self: CollectionAdapter, operation: str, *args: Any, **kw: Any) -> Any:
-        # writes naming one document (claims by priority name none: they are not counted)
-        targets: list[Any] = []
-        if operation in ("update_one", "replace_one", "find_one_and_update") and args:
-            targets = [args[0]]
-        elif operation == "bulk_write" and args:
-            targets = [getattr(r, "_filter", None) or getattr(r, "_doc", {}) for r in args[0]]
-        elif operation in ("insert_many",) and args:
-            targets = list(args[0])
-        elif operation == "insert_one" and args:
-            targets = [args[0]]
-        for target in targets:
-            if isinstance(target, dict) and isinstance(target.get("_id"), str):
-                writes[(self.name, target["_id"])] += 1
-        return await original(self, operation, *args, **kw)
-
-    CollectionAdapter._call = counting  # type: ignore[method-assign]
-    try:
-        yield writes
-    finally:
-        CollectionAdapter._call = original  # type: ignore[method-assign]
-
-
 async def hottest_document(fans: int, batch: int = 500
-                           ) -> tuple[tuple[str, str], int, int, float]:
+                           ) -> tuple[tuple[str, str], int, tuple[str, str], int, int, float]:
     """The most written document while ``fans`` new fans call one creator, sent in
     ``recordEvents`` batches of ``batch`` (1: one mutation each, 8 clients at once)."""
     settings = Settings(audience_jwt_secret=SECRET, audience_demo=False,
@@ -177,7 +146,9 @@ async def hottest_document(fans: int, batch: int = 500
                     await asyncio.gather(*(send(s) for s in starts[first:first + clients]))
     seconds = time.perf_counter() - started
     (doc, count), = writes.most_common(1)
-    return doc, count, sum(writes.values()), seconds
+    mine = Counter({d: n for d, n in writes.items() if d[1].startswith("star")})
+    (own, own_count), = mine.most_common(1)
+    return doc, count, own, own_count, sum(writes.values()), seconds
 
 
 async def main() -> None:
@@ -192,11 +163,12 @@ async def main() -> None:
               f"(ratio {large_peak / small_peak:.2f})")
     if 3 in PARTS:
         for fans, batch in ((FANS, 500), (SINGLES, 1)):
-            doc, count, total, seconds = await hottest_document(fans, batch)
+            doc, count, own, own_count, total, seconds = await hottest_document(fans, batch)
             how = f"batches of {batch}" if batch > 1 else "single mutations (8 clients)"
             print(f"{fans:,} fans of one creator in {how}: {total:,} document writes in "
                   f"{seconds:.0f} s; hottest {doc[0]}/{doc[1]}: {count:,} writes "
-                  f"({100 * count / total:.2f} %)")
+                  f"({100 * count / total:.2f} %); hottest of the creator's own "
+                  f"{own[0]}/{own[1]}: {own_count:,} ({100 * own_count / total:.2f} %)")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ class Erasure:
             removals = [(s, removal_id(viewer_id, s.creator_id), transition_delta(s, None))
                         for s in page]
             await self._aggregates.apply_many([
-                AggregateMove(s.creator_id, delta, rid, now) for s, rid, delta in removals])
+                AggregateMove(s.creator_id, delta, rid, now, viewer_id=viewer_id)
+                for s, rid, delta in removals])
             await self._insights.hold([HeldChange(s.creator_id, viewer_id, delta, rid, now)
                                        for s, rid, delta in removals if delta])
             # what the segment was is not kept: a removal record says only that it is gone
@@ -93,7 +94,7 @@ class Erasure:
             segments += await self._segments.delete_pairs([(viewer_id, s.creator_id)
                                                            for s in page])
             marks = [(s.creator_id, rid) for s, rid, _ in removals]
-            await self._aggregates.forget_many(marks)
+            await self._aggregates.forget_many([(c, viewer_id, rid) for c, rid in marks])
             await self._insights.forget_held(marks)
         await self._log.delete_viewer(viewer_id)
         return ErasureReceipt(viewer_id, True, events, segments)

@@ -1,10 +1,11 @@
 """Creator audience insights: releases fed by segment transitions, and what a creator reads.
 
-Write side: every segment transition's delta is held back per viewer in the creator's release
-document, and a release is cut when ``domain.insights.releases`` allows it (≥ 10 distinct
-viewers changed). Read side: one document read — the last release — turned into the
-privacy-safe view; growth adds two indexed snapshot reads, segment performance one ``$in`` read.
-Nothing on the request path scans segments, so the cost does not depend on the audience size.
+Write side: every segment transition's delta is held back as its own document
+(``store/releases.py``), and a release is cut when ``domain.insights.releases`` allows it (≥ 10
+distinct viewers changed): only then is the creator's release document written. Read side:
+one document read — the last release — turned into the privacy-safe view; growth adds two
+indexed snapshot reads, segment performance one ``$in`` read. Nothing on the request path
+scans segments, so the cost does not depend on the audience size.
 
 ``InsightsService.snapshot_all(day)`` is the daily run's step (02:00 UTC): one snapshot of each
 creator's *released* aggregate.
@@ -40,6 +41,7 @@ from domain.insights.releases import (
     cells_of,
     family_of,
     flat,
+    fold_pending,
     plan_release,
     rebase,
 )
@@ -59,8 +61,12 @@ ReleaseListener = Callable[[Sequence[str]], Awaitable[None]]
 
 #: compare-and-swap attempts before a release is left to the next writer or reader
 MAX_RELEASE_ATTEMPTS = 5
-#: redelivery marks older than this are dropped by the daily job (far beyond any lease)
+#: held changes cut this long ago without a confirmation are dropped by the daily job (far
+#: beyond any lease: nothing can redeliver them any more)
 STALE_MARK_AGE = timedelta(days=1)
+#: a creator whose releases wait (fewer than ten movers) folds its held changes into its
+#: release document once this many are held, so a settle's read stays small
+HELD_FOLD_AT = 64
 
 
 def utc_now() -> datetime:
@@ -143,14 +149,15 @@ class InsightsService:
         revenue-releasing audiences for the dominance rule); the creators published. A lost
         compare-and-swap means another change was recorded meanwhile, and its writer settles
         the newer state."""
-        plans = [(s, plan) for s in stored if (plan := plan_release(s.state)) is not None]
+        plans = [(s, plan) for s in stored if (plan := plan_release(s.state) or (
+            fold_pending(s.state) if len(s.held) >= HELD_FOLD_AT else None)) is not None]
         if not plans:
             return []
         revenue = [s.creator_id for s, plan in plans if Family.REVENUE in plan.families]
         tops = await self.contributions_many(revenue)
         committed = await self.releases.commit_many(
             [ReleaseCommit(s.creator_id, s.version, plan.state, plan.families,
-                           tops.get(s.creator_id)) for s, plan in plans], self.clock())
+                           tops.get(s.creator_id), s.held) for s, plan in plans], self.clock())
         return [s.creator_id for s, plan in plans
                 if s.creator_id in committed and plan.families]
 
@@ -197,7 +204,7 @@ class InsightsService:
 
     async def released(self, creator_id: str) -> StoredRelease | None:
         """The creator's release document; the read side never touches the live aggregate."""
-        return await self.releases.get(creator_id)
+        return await self.releases.released(creator_id)
 
     async def initialise_untracked(self) -> int:
         """First release of every audience that predates release tracking (there is no
@@ -208,7 +215,9 @@ class InsightsService:
         if await self.aggregates.count() <= len(tracked):
             return 0
         for creator_id in await self.aggregates.creator_ids():
-            if creator_id in tracked:
+            # changes held back but never released yet are tracked too: publishing the live
+            # aggregate would publish them
+            if creator_id in tracked or await self.releases.get(creator_id) is not None:
                 continue
             cells = cells_of(await self.aggregates.get(creator_id))
             if cells:
@@ -276,7 +285,7 @@ class InsightsService:
                         break  # never released: the first read initialises it from live
                     state = rebase(stored.state, live.get(creator_id, {}))
                     if await self.releases.commit(creator_id, stored.version, state, (),
-                                                  self.clock()):
+                                                  self.clock(), held=stored.held):
                         break
             await self.initialise_untracked()
         finally:
@@ -293,5 +302,5 @@ class InsightsService:
             written += len(page)
         dropped = await self.releases.forget_stale(self.clock() - STALE_MARK_AGE)
         if dropped:
-            log.warning("dropped stale release marks", extra={"marks": dropped})
+            log.warning("dropped unconfirmed held changes", extra={"changes": dropped})
         return written

@@ -14,7 +14,9 @@ simulate the network hop each round trip costs against a remote server.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -181,3 +183,31 @@ class CollectionAdapter:
 
     async def drop(self) -> None:
         await self._call("drop")
+
+
+@contextmanager
+def document_writes() -> Iterator[Counter[tuple[str, str]]]:
+    """Diagnostics (benches, tests): every write naming one document, by (collection, _id),
+    for the duration, in every store of the process. A write by a filter on other fields (a
+    queue claim, a marking ``$in``) names no single document and is not counted."""
+    writes: Counter[tuple[str, str]] = Counter()
+    original = CollectionAdapter._call
+
+    async def counting(self: CollectionAdapter, operation: str, *args: Any, **kw: Any) -> Any:
+        targets: list[Any] = []
+        if operation in ("update_one", "replace_one", "find_one_and_update", "insert_one") and args:
+            targets = [args[0]]
+        elif operation == "bulk_write" and args:
+            targets = [getattr(r, "_filter", None) or getattr(r, "_doc", {}) for r in args[0]]
+        elif operation == "insert_many" and args:
+            targets = list(args[0])
+        for target in targets:
+            if isinstance(target, dict) and isinstance(target.get("_id"), str):
+                writes[(self.name, target["_id"])] += 1
+        return await original(self, operation, *args, **kw)
+
+    CollectionAdapter._call = counting  # type: ignore[method-assign]
+    try:
+        yield writes
+    finally:
+        CollectionAdapter._call = original  # type: ignore[method-assign]

@@ -113,8 +113,9 @@ class CreatorIndexRepository:
         """Every creator that has a segment (so belongs in the index), in batches: the
         creators with an aggregate (every segment counts in one), paged by id — never a
         ``distinct``, whose answer is one document capped at 16 MB."""
-        async for page in pages(self._aggregates, {}, {"_id": 1}, batch_size):
-            yield [d["_id"] for d in page]
+        async for page in pages(self._aggregates, {}, {"creator_id": 1}, batch_size):
+            # a creator's counters are several parts, next to each other in _id order
+            yield list(dict.fromkeys(d["creator_id"] for d in page))
 
     async def count(self) -> int:
         return int(await self._cards.count_documents({}))

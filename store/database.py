@@ -33,6 +33,8 @@ class Collections:
     AGGREGATE_SNAPSHOTS = "aggregate_snapshots"
     #: what creators read of their aggregate: the last release, and the changes held back
     AUDIENCE_RELEASES = "audience_releases"
+    #: one document per segment transition not released yet (``store/releases.py``)
+    HELD_CHANGES = "held_changes"
     SEGMENT_PERFORMANCE = "segment_performance"
     IMPRESSIONS = "impressions"
     QUEUE = "segment_computation_queue"

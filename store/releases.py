@@ -1,37 +1,51 @@
-"""``audience_releases``: per creator, the released aggregate and the changes held back.
+"""``audience_releases`` and ``held_changes``: per creator, the released aggregate, and the
+changes held back until the next release.
 
-One document per creator::
+The release document is written when a release is cut (or held changes are folded into it),
+never once per change, so a creator with a huge audience does not make it the hottest write::
 
-    {_id: creator_id, version, published: {<cells>}, pending: {<viewer key>: {<cells>}},
-     carry: {<cells>}, released_at: {counts, revenue}, epoch: {counts, revenue},
-     applied: {<change id>: at}}
+    audience_releases {_id: creator_id, version, published: {<cells>}, carry: {<cells>},
+                       pending: {<viewer key>: {<cells>}}, consumed: [<held change id>],
+                       released_at: {counts, revenue}, epoch: {counts, revenue}, dominance}
+    held_changes      {_id: change id, creator_id, viewer_id, cells: {<cells>}, at,
+                       cut: <version>?, confirmed: true?}
 
-``record`` adds one transition's delta under its viewer in a single atomic update that also
-bumps ``version`` and marks the change id (a redelivered change finds the mark and moves
-nothing). ``commit`` replaces published / pending / carry only if ``version`` is still the one
-read (compare-and-swap), so a release can never drop a change recorded in between. The rules
-(when to release, what moves) are ``domain.insights.releases``.
+Each transition's delta is inserted as its own small held change (``insert_many``: a
+redelivered change meets its own ``_id`` and moves nothing). A creator's state is its release
+document plus its held changes not cut yet: pending = the document's ``pending`` (what earlier
+releases left: fewer than ten viewers per unreleased family) plus each held change under its
+viewer. A commit stores the next state only if ``version`` is still the one read
+(compare-and-swap, one document) and names the held changes it folded in (``consumed``); they
+are marked ``cut`` right after. A reader skips a held change named in ``consumed`` even before
+its mark lands, and the next commit names it again, so a crash between the two writes never
+counts a change twice. A held change is deleted once it is cut and confirmed (the segment
+outbox confirms a change when every stage has taken it; until then it may be redelivered, and
+its stored ``_id`` is what makes that a no-op). The rules (when to release, what moves) are
+``domain.insights.releases``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo import DeleteMany, UpdateMany, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.insights.aggregates import CreatorAggregate
 from domain.insights.dominance import Top, tops_from_doc, tops_to_doc
-from domain.insights.releases import Cells, Family, ReleaseState, flat, nested
-from store.aggregates import aggregate_from_cells, aggregate_from_doc, merge_fresh
-from store.bulk import update_each
+from domain.insights.releases import Cells, Family, ReleaseState, add, flat, nested
+from store.aggregates import aggregate_from_cells, aggregate_from_doc
+from store.bulk import duplicate_key_failures, insert_new, update_each
 from store.database import Collections, Store, pages, utc
 
-APPLIED = "applied"
+#: held changes read per creator for one settle: a release over part of them is still a
+#: release of ≥ 10 viewers' changes, and the rest wait for the next one
+HELD_READ = 2_000
 
 
 def viewer_key(viewer_id: str) -> str:
@@ -47,6 +61,11 @@ class StoredRelease:
     released_at: Mapping[Family, datetime | None]
     #: the largest contributions per revenue cell at the last revenue release (dominance rule)
     tops: Mapping[str, Top] | None = None
+    #: the held changes the next commit consumes: those folded into ``state.pending``, and
+    #: any a crashed commit consumed but did not mark
+    held: tuple[str, ...] = ()
+    #: whether a release document is stored (``False``: only held changes so far)
+    exists: bool = True
 
     @property
     def aggregate(self) -> CreatorAggregate:
@@ -54,16 +73,30 @@ class StoredRelease:
         return aggregate_from_cells(self.creator_id, self.state.published)
 
 
-def release_from_doc(d: Mapping[str, Any]) -> StoredRelease:
+def _release_from_doc(d: Mapping[str, Any], held: Sequence[Mapping[str, Any]] = ()
+                      ) -> StoredRelease:
+    """The release document with its held changes folded in (those it consumed skipped)."""
     when = d.get("released_at") or {}
+    consumed = set(d.get("consumed") or ())
+    pending: dict[str, Cells] = {k: flat(v) for k, v in (d.get("pending") or {}).items()}
+    for h in held:
+        if h["_id"] not in consumed:
+            key = viewer_key(h["viewer_id"])
+            pending[key] = add(pending.get(key, {}), flat(h.get("cells") or {}))
     return StoredRelease(
         creator_id=d["_id"],
-        state=ReleaseState(published=flat(d.get("published") or {}),
-                           pending={k: flat(v) for k, v in (d.get("pending") or {}).items()},
+        state=ReleaseState(published=flat(d.get("published") or {}), pending=pending,
                            carry=flat(d.get("carry") or {})),
         version=int(d.get("version", 0)),
         released_at={f: utc(when.get(f.value)) for f in Family},
-        tops=tops_from_doc(d.get("dominance")))
+        tops=tops_from_doc(d.get("dominance")),
+        held=tuple(h["_id"] for h in held),
+        exists="version" in d)
+
+
+def release_from_doc(d: Mapping[str, Any]) -> StoredRelease:
+    """The release document alone (what was published; pending without held changes)."""
+    return _release_from_doc(d)
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,8 @@ class ReleaseCommit:
     state: ReleaseState
     families: tuple[Family, ...]
     tops: Mapping[str, Top] | None = None
+    #: the held changes folded into ``state`` (``StoredRelease.held``)
+    held: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,118 +121,143 @@ class HeldChange:
     delta: Cells
     change_id: str
     at: datetime
-    #: never delivered before: held back together with the creator's other fresh changes
+    #: never delivered before (kept for callers; each change is its own document anyway)
     fresh: bool = False
+
+
+def _grouped(changes: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for creator, change_id in changes:
+        if change_id:
+            grouped.setdefault(creator, []).append(change_id)
+    return grouped
 
 
 class ReleaseRepository:
     def __init__(self, store: Store) -> None:
         self._releases = store.collection(Collections.AUDIENCE_RELEASES)
+        self._held = store.collection(Collections.HELD_CHANGES)
 
+    # --- holding changes back -----------------------------------------------------------------
     async def record(self, creator_id: str, viewer_id: str, delta: Cells, change_id: str,
                      at: datetime) -> StoredRelease | None:
         """Hold ``delta`` back under the viewer; ``None`` when this change was recorded before."""
-        update: dict[str, Any] = {"$inc": {"version": 1, **{
-            f"pending.{viewer_key(viewer_id)}.{cell}": n for cell, n in delta.items()}}}
-        if not change_id:
-            found = await self._releases.find_one_and_update(
-                {"_id": creator_id}, update, upsert=True, return_document=ReturnDocument.AFTER)
-            return release_from_doc(found)
-        unseen = {"_id": creator_id, f"{APPLIED}.{change_id}": {"$exists": False}}
-        update["$set"] = {f"{APPLIED}.{change_id}": at}
-        try:
-            found = await self._releases.find_one_and_update(
-                unseen, update, upsert=True, return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:
-            # The mark is there (recorded before), or a concurrent first write created the
-            # document; only the second case still needs recording.
-            found = await self._releases.find_one_and_update(
-                unseen, update, return_document=ReturnDocument.AFTER)
-        return release_from_doc(found) if found else None
+        change_id = change_id or uuid.uuid4().hex
+        if not await insert_new(self._held, [_held_doc(
+                HeldChange(creator_id, viewer_id, delta, change_id, at))]):
+            return None
+        [stored] = await self.states([creator_id])
+        return stored
 
     async def record_many(self, changes: Sequence[HeldChange]) -> list[StoredRelease]:
-        """Hold each change's delta back under its viewer (one atomic update per change, once
-        by its id), all in one round trip; then the release documents of the creators touched,
-        in one read, for the caller to settle."""
+        """Hold each change back as its own document (once by its id), in one round trip; then
+        the states of the creators touched, in two reads, for the caller to settle."""
         if not changes:
             return []
-        writes = []
-        for creator, group in merge_fresh(changes):
-            pending: dict[str, int] = {}
-            for c in group:
-                for cell, n in c.delta.items():
-                    path = f"pending.{viewer_key(c.viewer_id)}.{cell}"
-                    pending[path] = pending.get(path, 0) + n
-            writes.append((
-                {"_id": creator, **{f"{APPLIED}.{c.change_id}": {"$exists": False}
-                                    for c in group}},
-                {"$inc": {"version": 1, **pending},
-                 "$set": {f"{APPLIED}.{c.change_id}": c.at for c in group}}))
-        await update_each(self._releases, writes)
-        creators = sorted({c.creator_id for c in changes})
-        return [release_from_doc(d) async for d in self._releases.find(
-            {"_id": {"$in": creators}}, {APPLIED: 0}).sort("_id", 1)]
+        await insert_new(self._held, [_held_doc(c) for c in changes if c.delta])
+        stored = await self.states(sorted({c.creator_id for c in changes}))
+        untracked = [s.creator_id for s in stored if not s.exists]
+        if untracked:
+            # a creator's first change ever: its (empty) release document, once, so the
+            # creator is tracked from the start (daily snapshots, no first release from live)
+            await update_each(self._releases, [({"_id": c}, {"$setOnInsert": _empty_release()})
+                                               for c in untracked])
+            stored = [dataclasses.replace(s, exists=True) for s in stored]
+        return stored
+
+    async def states(self, creator_ids: Sequence[str]) -> list[StoredRelease]:
+        """The creators' states (release document + held changes), in ``creator_ids`` order:
+        one ``$in`` read of each collection. A creator never released has version 0."""
+        if not creator_ids:
+            return []
+        wanted = sorted(set(creator_ids))
+        docs = {d["_id"]: d async for d in self._releases.find({"_id": {"$in": wanted}})}
+        held: dict[str, list[dict[str, Any]]] = {}
+        async for h in self._held.find(
+                {"creator_id": {"$in": wanted}, "cut": {"$exists": False}},
+                {"creator_id": 1, "viewer_id": 1, "cells": 1}).sort(
+                    [("creator_id", 1), ("_id", 1)]).limit(HELD_READ * len(wanted)):
+            held.setdefault(h["creator_id"], []).append(h)
+        return [_release_from_doc(docs.get(c) or {"_id": c}, held.get(c, ())) for c in creator_ids]
 
     async def forget(self, creator_id: str, change_id: str) -> None:
-        """Drop the mark of a confirmed change (it can no longer be redelivered)."""
+        """The change is confirmed (it can no longer be redelivered): see :meth:`forget_many`."""
         await self.forget_many([(creator_id, change_id)])
 
     async def forget_many(self, changes: Sequence[tuple[str, str]]) -> None:
-        """Drop the marks of confirmed changes ((creator, change id) ...): one write per
-        creator, in one round trip."""
-        grouped: dict[str, list[str]] = {}
-        for creator, change_id in changes:
-            if change_id:
-                grouped.setdefault(creator, []).append(change_id)
-        await update_each(self._releases, [
-            ({"_id": creator}, {"$unset": {f"{APPLIED}.{c}": "" for c in ids}})
-            for creator, ids in grouped.items()], upsert=False)
+        """Confirmed changes ((creator, change id) ...): those already cut are deleted, the
+        others marked confirmed (the cut that takes them deletes them), in one round trip."""
+        grouped = _grouped(changes)
+        if not grouped:
+            return
+        writes: list[Any] = []
+        for creator, ids in grouped.items():
+            mine = {"creator_id": creator, "_id": {"$in": ids}}
+            writes += [DeleteMany({**mine, "cut": {"$exists": True}}),
+                       UpdateMany(mine, {"$set": {"confirmed": True}})]
+        await self._held.bulk_write(writes, ordered=True)
 
     async def forget_stale(self, before: datetime) -> int:
-        """Drop marks left by writers that died between recording and confirming."""
+        """Delete held changes cut long ago whose confirmation never came (a writer died
+        between the two, or confirmed while a cut was marking them): daily, paged."""
         dropped = 0
-        async for page in pages(self._releases, {APPLIED: {"$exists": True, "$ne": {}}},
-                                {APPLIED: 1}):
-            for d in page:
-                stale = [k for k, at in (d.get(APPLIED) or {}).items()
-                         if (when := utc(at)) is None or when < before]
-                if stale:
-                    await self._releases.update_one(
-                        {"_id": d["_id"]}, {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
-                    dropped += len(stale)
+        async for page in pages(self._held, {"cut": {"$exists": True}, "at": {"$lt": before}},
+                                {"_id": 1}):
+            result = await self._held.delete_many({"_id": {"$in": [d["_id"] for d in page]}})
+            dropped += int(result.deleted_count)
         return dropped
 
+    # --- cutting releases ---------------------------------------------------------------------
     async def commit(self, creator_id: str, version: int, state: ReleaseState,
                      families: tuple[Family, ...], now: datetime,
-                     tops: Mapping[str, Top] | None = None) -> bool:
-        """Store ``state`` if nothing was recorded since ``version`` was read; ``tops`` with a
+                     tops: Mapping[str, Top] | None = None, held: tuple[str, ...] = ()) -> bool:
+        """Store ``state`` if no other commit landed since ``version`` was read; ``tops`` with a
         revenue release (the dominance rule's input, kept until the next one)."""
         return creator_id in await self.commit_many(
-            [ReleaseCommit(creator_id, version, state, families, tops)], now)
+            [ReleaseCommit(creator_id, version, state, families, tops, held)], now)
 
     async def commit_many(self, commits: Sequence[ReleaseCommit], now: datetime) -> set[str]:
         """:meth:`commit` for several creators in one round trip (two when some compare-and-
-        swap lost: then one read says which landed); the creators whose state was stored."""
+        swap lost: then one read says which landed), then one marking the held changes they
+        consumed; the creators whose state was stored."""
         if not commits:
             return set()
         token = uuid.uuid4().hex
         writes = []
         for c in commits:
-            update: dict[str, Any] = {"$set": {
-                "published": nested(c.state.published), "carry": nested(c.state.carry),
-                "pending": {k: nested(v) for k, v in c.state.pending.items()},
-                "commit": token, **{f"released_at.{f.value}": now for f in c.families}}}
+            update: dict[str, Any] = {
+                "$set": {"published": nested(c.state.published), "carry": nested(c.state.carry),
+                         "pending": {k: nested(v) for k, v in c.state.pending.items()},
+                         "consumed": list(c.held), "commit": token,
+                         **{f"released_at.{f.value}": now for f in c.families}},
+                "$inc": {"version": 1, **{f"epoch.{f.value}": 1 for f in c.families}}}
             if c.tops is not None:
                 update["$set"]["dominance"] = tops_to_doc(c.tops)
-            if c.families:
-                update["$inc"] = {f"epoch.{f.value}": 1 for f in c.families}
-            writes.append(UpdateOne({"_id": c.creator_id, "version": c.version}, update))
-        result = await self._releases.bulk_write(writes, ordered=False)
+            # a first release creates the document; a lost race meets its _id (version moved)
+            writes.append(UpdateOne({"_id": c.creator_id, "version": c.version}, update,
+                                    upsert=c.version == 0))
         creators = sorted({c.creator_id for c in commits})
-        if result.matched_count == len(writes):
-            return set(creators)
-        return {d["_id"] async for d in self._releases.find(
+        try:
+            result = await self._releases.bulk_write(writes, ordered=False)
+            landed_all = result.matched_count + result.upserted_count == len(writes)
+        except BulkWriteError as error:
+            duplicate_key_failures(error)  # re-raises anything but a lost first release
+            landed_all = False
+        committed = set(creators) if landed_all else {d["_id"] async for d in self._releases.find(
             {"_id": {"$in": creators}, "commit": token}, {"_id": 1})}
+        await self._mark_cut([c for c in commits if c.creator_id in committed])
+        return committed
+
+    async def _mark_cut(self, commits: Sequence[ReleaseCommit]) -> None:
+        """Mark the consumed held changes cut, and delete those already confirmed."""
+        writes: list[Any] = []
+        for c in commits:
+            if c.held:
+                mine = {"creator_id": c.creator_id, "_id": {"$in": list(c.held)}}
+                writes += [UpdateMany(mine, {"$set": {"cut": c.version + 1}}),
+                           DeleteMany({**mine, "confirmed": True})]
+        if writes:
+            await self._held.bulk_write(writes, ordered=True)
 
     async def initialise(self, creator_id: str, published: Cells, now: datetime,
                          tops: Mapping[str, Top] | None = None) -> StoredRelease:
@@ -205,8 +265,8 @@ class ReleaseRepository:
         try:
             await self._releases.update_one(
                 {"_id": creator_id},
-                {"$setOnInsert": {"version": 0, "published": nested(published), "pending": {},
-                                  "carry": {}, "released_at": {f.value: now for f in Family},
+                {"$setOnInsert": {**_empty_release(), "published": nested(published),
+                                  "released_at": {f.value: now for f in Family},
                                   "epoch": {f.value: 1 for f in Family},
                                   "dominance": tops_to_doc(tops or {})}},
                 upsert=True)
@@ -216,8 +276,15 @@ class ReleaseRepository:
         assert found is not None
         return found
 
+    # --- reading --------------------------------------------------------------------------------
     async def get(self, creator_id: str) -> StoredRelease | None:
-        found = await self._releases.find_one({"_id": creator_id}, {APPLIED: 0})
+        """The creator's whole state (release and held changes), ``None`` if neither exists."""
+        [stored] = await self.states([creator_id])
+        return stored if stored.exists or stored.held else None
+
+    async def released(self, creator_id: str) -> StoredRelease | None:
+        """What the creator reads: the release document alone (one read; pending left out)."""
+        found = await self._releases.find_one({"_id": creator_id}, {"pending": 0, "consumed": 0})
         return release_from_doc(found) if found else None
 
     async def published(self, creator_ids: Sequence[str]) -> list[CreatorAggregate | None]:
@@ -246,21 +313,31 @@ class ReleaseRepository:
 
     async def pending_of(self, pairs: Sequence[tuple[str, str]]
                          ) -> dict[tuple[str, str], dict[str, int]]:
-        """The changes held back for some (creator, viewer) pairs (those with none left out),
-        in one read of just those viewers' pending entries."""
+        """The changes held back for some (creator, viewer) pairs (those with none left out):
+        one read of just those viewers' pending entries, one of their held changes."""
         if not pairs:
             return {}
         viewers = {viewer_key(v): v for _, v in pairs}
         wanted = set(pairs)
+        creators = sorted({c for c, _ in pairs})
         found: dict[tuple[str, str], dict[str, int]] = {}
+        consumed: set[str] = set()
         async for d in self._releases.find(
-                {"_id": {"$in": sorted({c for c, _ in pairs})}},
-                {f"pending.{key}": 1 for key in sorted(viewers)}):
+                {"_id": {"$in": creators}},
+                {"consumed": 1, **{f"pending.{key}": 1 for key in sorted(viewers)}}):
+            consumed.update(d.get("consumed") or ())
             for key, cells in (d.get("pending") or {}).items():
                 pair = (d["_id"], viewers.get(key, ""))
-                if pair in wanted:
-                    found[pair] = flat(cells)
-        return found
+                if pair in wanted and (held := flat(cells)):
+                    found[pair] = held
+        async for h in self._held.find(
+                {"creator_id": {"$in": creators},
+                 "viewer_id": {"$in": sorted(set(viewers.values()))},
+                 "cut": {"$exists": False}}, {"creator_id": 1, "viewer_id": 1, "cells": 1}):
+            pair = (h["creator_id"], h["viewer_id"])
+            if pair in wanted and h["_id"] not in consumed:
+                found[pair] = add(found.get(pair, {}), flat(h.get("cells") or {}))
+        return {pair: cells for pair, cells in found.items() if cells}
 
     async def published_pages(self) -> AsyncIterator[list[tuple[str, Cells]]]:
         """Every creator's published cells, a page of releases at a time (``_id`` order):
@@ -269,6 +346,20 @@ class ReleaseRepository:
             yield [(d["_id"], flat(d.get("published") or {})) for d in page]
 
     async def all(self) -> list[StoredRelease]:
-        """Every release document (tests and rebuild checks)."""
-        return [release_from_doc(d) async for d in
-                self._releases.find({}, {APPLIED: 0}).sort("_id", 1)]
+        """Every creator's whole state, held changes included (tests and rebuild checks)."""
+        docs = {d["_id"]: d async for d in self._releases.find({}).sort("_id", 1)}
+        held: dict[str, list[dict[str, Any]]] = {}
+        async for h in self._held.find({"cut": {"$exists": False}}).sort(
+                [("creator_id", 1), ("_id", 1)]):
+            held.setdefault(h["creator_id"], []).append(h)
+        return [_release_from_doc(docs.get(c) or {"_id": c}, held.get(c, ()))
+                for c in sorted(set(docs) | set(held))]
+
+
+def _empty_release() -> dict[str, Any]:
+    return {"version": 0, "published": {}, "pending": {}, "carry": {}, "consumed": []}
+
+
+def _held_doc(change: HeldChange) -> dict[str, Any]:
+    return {"_id": change.change_id or uuid.uuid4().hex, "creator_id": change.creator_id,
+            "viewer_id": change.viewer_id, "cells": nested(change.delta), "at": change.at}

@@ -1,5 +1,5 @@
 """Where every collection lives on a sharded cluster: its shard key, why, and the indexes that
-follow from it — the one table ``ensure_indexes``, ``deploy/shard.js`` (the sharded
+follow from it — the one table ``ensure_indexes``, ``audience shard`` (the sharded
 compose profile) and the query audit (``tests/integration/test_query_audit.py``) all read.
 
 Rules the table follows (MongoDB's own):
@@ -143,13 +143,15 @@ SHARDS: Mapping[str, Placement] = {
         ((("viewer_id", HASHED),)), "read as one viewer's history",
         (_ix(("viewer_id", ASCENDING), ("at", DESCENDING)),)),
     Collections.CREATOR_AGGREGATES: Placement(
-        ((("_id", HASHED),)),
-        "read and written by creator id (a creator with a huge audience makes its document "
-        "a hot spot: see README, known limits)",
+        (("creator_id", ASCENDING), ("part", ASCENDING)),
+        "a creator's counters are AGGREGATE_PARTS documents by viewer hash (sharded counters): "
+        "a hot creator's writes spread over them, and its live sum is one key range; upserts "
+        "carry the whole key",
         (),
         {"AggregateRepository.count": "start-up: how many audiences exist against how "
-                                      "many releases are tracked (one count)",
+                                      "many releases are tracked (one $group)",
          "AggregateRepository.forget_stale": "daily run: marks of writers that died",
+         "AggregateRepository.creator_pages": "start-up and rebuild: pages by _id",
          "CreatorIndexRepository.indexed_creators": "rebuild of the creator index: pages "
                                                      "by _id",
          "AggregateRepository.snapshot": REBUILD, "AggregateRepository.clear": REBUILD}),
@@ -162,12 +164,22 @@ SHARDS: Mapping[str, Placement] = {
         "one document per creator, read and written by creator id",
         # the refresh-age KPI reads the oldest release: one index entry per shard
         (_ix(("released_at.counts", ASCENDING)),),
-        {"ReleaseRepository.forget_stale": "daily run: marks of writers that died",
-         "ReleaseRepository.oldest_release": "/metrics: the oldest release, one index entry "
+        {"ReleaseRepository.oldest_release": "/metrics: the oldest release, one index entry "
                                               "from each shard",
          "ReleaseRepository.creator_ids": "daily snapshots and rebuild: pages by _id",
          "ReleaseRepository.published_pages": "platform release (daily run, rebuild): pages "
                                               "every release's published part by _id",
+         "ReleaseRepository.all": REBUILD}),
+    Collections.HELD_CHANGES: Placement(
+        (("creator_id", ASCENDING), ("_id", ASCENDING)),
+        "a settle reads one creator's held changes (one key range); inserts of a hot "
+        "creator's changes spread over chunks by change id. A change id always belongs to one "
+        "creator, so its duplicate lands on the same shard and meets the _id index there",
+        (_ix(("creator_id", ASCENDING), ("_id", ASCENDING)),
+         # the platform release subtracts some viewers' held changes
+         _ix(("creator_id", ASCENDING), ("viewer_id", ASCENDING))),
+        {"ReleaseRepository.forget_stale": "daily run: cut changes whose confirmation never "
+                                           "came, paged by _id",
          "ReleaseRepository.all": REBUILD}),
     Collections.SEGMENT_PERFORMANCE: Placement(
         ((("creator_id", HASHED),)),

@@ -29,6 +29,9 @@ READS = {"find", "find_one", "count_documents", "aggregate", "distinct"}
 _FILTER_OPS = {"find", "find_one", "count_documents", "update_one", "update_many",
                "replace_one", "delete_one", "delete_many", "find_one_and_update",
                "find_one_and_delete", "find_one_and_replace", "distinct", "aggregate"}
+#: an aggregation ending in ``$count``: one number back, bounded like ``count_documents``
+COUNTING_AGGREGATE = "aggregate/$count"
+_COUNTS = {"count_documents", COUNTING_AGGREGATE}
 _SINGLE = {"update_one", "replace_one", "delete_one", "find_one", "find_one_and_update",
            "find_one_and_delete", "find_one_and_replace"}
 
@@ -115,6 +118,12 @@ class _Recording:
             query = Query(self._name, op, flt, _origin(), upsert=bool(kwargs.get("upsert")))
             if "sort" in kwargs and kwargs["sort"]:
                 query.sort = _sort_spec(kwargs["sort"])
+            if op == "aggregate":
+                stages = [stage for s in pipeline for stage in s.items()]
+                query.sort = next((_sort_spec(list(v.items())) for k, v in stages
+                                   if k == "$sort"), [])
+                if stages and stages[-1][0] == "$count":
+                    query.op = COUNTING_AGGREGATE  # answers one number, like count_documents
             if op in _SINGLE:
                 query.limit = 1
             self._log.append(query)
@@ -234,7 +243,7 @@ def _findings(queries: Iterable[Query], exempt: Mapping[str, Placement]
             if not scan and not migration and not any(_serves(ix, equality, query.sort, ranged)
                                     for ix in _index_keys(query.collection)):
                 yield "no index serves it (ESR)", query
-            if not whole and query.op != "count_documents" and not _bounded(
+            if not whole and query.op not in _COUNTS and not _bounded(
                     query, branch, ranged):
                 yield "unbounded", query
             if query.op == "distinct" and not listed:

@@ -111,6 +111,14 @@ def plan_release(state: ReleaseState, min_viewers: int = MIN_VIEWERS) -> Release
     return Release(ReleaseState(published, pending, carry), released)
 
 
+def fold_pending(state: ReleaseState) -> Release:
+    """Publish nothing, keep every viewer's net change pending (zeros dropped): how held
+    changes are folded into the release document while a release waits for movers."""
+    pending = {v: {k: n for k, n in cells.items() if n} for v, cells in state.pending.items()}
+    return Release(ReleaseState(state.published, {v: c for v, c in pending.items() if c},
+                                state.carry), ())
+
+
 def rebase(state: ReleaseState, live: Cells) -> ReleaseState:
     """After a rebuild: keep what was published and pending; carry whatever else differs."""
     return ReleaseState(state.published, state.pending,
