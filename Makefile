@@ -32,7 +32,7 @@ run: $(RUNTIME)
 test: $(TESTING) $(NODE)
 	$(BIN)/ruff check .
 	$(BIN)/mypy api schema resolvers domain store services
-	$(BIN)/pytest
+	$(BIN)/pytest -n $${TEST_WORKERS:-auto} --dist loadfile
 
 lint: $(TESTING)
 	$(BIN)/ruff check .

@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from domain.insights.aggregates import CreatorAggregate, contribution, transition_delta
-from domain.insights.dominance import Top, cell_tops
+from domain.insights.dominance import KEPT, Top, cell_tops, tops_from_combos
 from domain.insights.growth import (
     GROWTH_WINDOWS,
     SNAPSHOT_TOLERANCE_DAYS,
@@ -37,6 +37,7 @@ from domain.insights.performance import (
     window,
 )
 from domain.insights.releases import (
+    Cells,
     Family,
     cells_of,
     family_of,
@@ -67,6 +68,9 @@ STALE_MARK_AGE = timedelta(days=1)
 #: a creator whose releases wait (fewer than ten movers) folds its held changes into its
 #: release document once this many are held, so a settle's read stays small
 HELD_FOLD_AT = 64
+#: above this many viewers a revenue release reads each combination's top payers through an
+#: index instead of the whole audience (below it, one paged read costs fewer round trips)
+FULL_READ_AUDIENCE = 1_000
 
 
 def utc_now() -> datetime:
@@ -153,24 +157,38 @@ class InsightsService:
             fold_pending(s.state) if len(s.held) >= HELD_FOLD_AT else None)) is not None]
         if not plans:
             return []
-        revenue = [s.creator_id for s, plan in plans if Family.REVENUE in plan.families]
-        tops = await self.contributions_many(revenue)
+        tops = await self.contributions_many(
+            [s.creator_id for s, plan in plans if Family.REVENUE in plan.families],
+            {s.creator_id: s.state.live() for s, _ in plans})
         committed = await self.releases.commit_many(
             [ReleaseCommit(s.creator_id, s.version, plan.state, plan.families,
                            tops.get(s.creator_id), s.held) for s, plan in plans], self.clock())
         return [s.creator_id for s, plan in plans
                 if s.creator_id in committed and plan.families]
 
-    async def contributions_many(self, creator_ids: Sequence[str]) -> dict[str, dict[str, Top]]:
-        """:meth:`contributions` of several creators, from one paged read of their segments."""
+    async def contributions_many(self, creator_ids: Sequence[str],
+                                 live: Mapping[str, Cells] | None = None
+                                 ) -> dict[str, dict[str, Top]]:
+        """:meth:`contributions` of several creators. A creator whose ``live`` cells say its
+        audience is large reads the top payers of each combination it has revenue in (a
+        bounded index read each); the others, one paged read of their segments for all."""
         if not creator_ids:
             return {}
         if self.segments is None:
             return {c: {} for c in creator_ids}
-        return {creator: cell_tops(
+        live = live or {}
+        large = [c for c in creator_ids if live.get(c, {}).get("total", 0) > FULL_READ_AUDIENCE]
+        small = [c for c in creator_ids if c not in large]
+        tops = {creator: cell_tops(
                     ([c for c in contribution(s) if family_of(c) is Family.REVENUE],
                      s.revenue_tokens) for s in segments)
-                for creator, segments in (await self.segments.of_creators(creator_ids)).items()}
+                for creator, segments in (await self.segments.of_creators(small)).items()}
+        for creator in large:
+            combos = [cell.split(".", 1)[1] for cell, n in live[creator].items()
+                      if cell.startswith("combo_revenue.") and n > 0]
+            tops[creator] = tops_from_combos(
+                await self.segments.top_revenue(creator, combos, KEPT))
+        return tops
 
     async def contributions(self, creator_id: str) -> dict[str, Top]:
         """The largest contributions per revenue cell, from the creator's segments now: a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -139,6 +140,22 @@ class SegmentRepository:
                 for d in page:
                     found[d["creator_id"]].append(segment_from_doc(d))
         return found
+
+    async def top_revenue(self, creator_id: str, combos: Sequence[str], k: int
+                          ) -> dict[str, list[int]]:
+        """The ``k`` largest revenues among a creator's segments in each combination
+        (``BUDGET|INTENT|PROXIMITY``), BLOCKED viewers left out: one index range read of at
+        most ``k`` entries per combination, whatever the size of the audience."""
+        async def one(combo: str) -> tuple[str, list[int]]:
+            budget, intent, proximity = combo.split("|")
+            cursor = self._segments.find(
+                {"creator_id": creator_id, "budget": budget, "intent": intent,
+                 "proximity": proximity, "revenue_tokens": {"$gt": 0},
+                 "risk": {"$ne": RiskLevel.BLOCKED.value}},
+                {"revenue_tokens": 1, "_id": 0}).sort("revenue_tokens", -1).limit(k)
+            return combo, [int(d["revenue_tokens"]) async for d in cursor]
+
+        return dict(await asyncio.gather(*(one(c) for c in combos)))
 
     async def get_versioned(self, keys: Sequence[PairKey]) -> dict[PairKey, StoredSegment]:
         """The stored segments of ``keys`` (absent pairs left out) with their versions."""

@@ -124,10 +124,15 @@ SHARDS: Mapping[str, Placement] = {
             _ix(("outbox.at", ASCENDING), sparse=True),
             # a revenue release pages one creator's segments (dominance rule's top payers)
             _ix(("creator_id", ASCENDING), ("_id", ASCENDING)),
+            # ... or, for a large audience, reads the top payers of each combination
+            _ix(("creator_id", ASCENDING), ("budget", ASCENDING), ("intent", ASCENDING),
+                ("proximity", ASCENDING), ("revenue_tokens", DESCENDING)),
         ),
         {"SegmentRepository.of_creators": "revenue releases (once per release of >= 10 "
                                           "changed viewers): the releasing creators' "
                                           "segments, paged, on every shard",
+         "SegmentRepository.top_revenue": "revenue releases of a large audience: k entries "
+                                           "per combination from each shard's index",
          "store.locations.snap_stored_locations": MIGRATION,
          "SegmentRepository.undelivered": "outbox sweep (worker): the sparse index holds "
                                           "only pairs with an unconfirmed change",

@@ -72,6 +72,23 @@ def cell_tops(contributions: Iterable[tuple[Sequence[str], int]]) -> dict[str, T
     return {cell: top_contributions(found) for cell, found in values.items()}
 
 
+def tops_from_combos(combo_tops: Mapping[str, Sequence[int]]) -> dict[str, Top]:
+    """Every revenue cell's largest contributions from those of the combined-segment cells
+    (``BUDGET|INTENT|PROXIMITY`` → largest revenues): each viewer is in exactly one combination,
+    so a label's cell and the whole audience are unions of combinations, and their tops are
+    among the tops of the parts (:func:`merge_tops`) — exact, from a bounded read per cell."""
+    parts: dict[str, list[Sequence[int]]] = {}
+    for combo, top in combo_tops.items():
+        if not top:
+            continue
+        budget, intent, proximity = combo.split("|")
+        for cell in (f"combo_revenue.{combo}", f"budget_revenue.{budget}",
+                     f"intent_revenue.{intent}", f"proximity_revenue.{proximity}",
+                     "revenue_tokens"):
+            parts.setdefault(cell, []).append(top)
+    return {cell: merge_tops(tops) for cell, tops in parts.items()}
+
+
 class TopsByViewer:
     """Per revenue cell, the largest contributions of *viewers* whose tokens come in several
     parts (one per creator they paid): each viewer's parts are summed before they count, so a

@@ -20,7 +20,7 @@ from store.adapter import document_writes
 from store.aggregates import AGGREGATE_PARTS
 from store.database import Collections, Store
 from store.releases import HeldChange, ReleaseRepository
-from tests.audience import creator_events, join, record
+from tests.audience import block, creator_events, join, record
 from tests.conftest import Api
 
 C = "hot-creator"
@@ -127,3 +127,32 @@ async def test_a_waiting_creator_folds_its_held_changes_into_the_release(
     assert stored.state.live() == ({"total": net} if net else {})
     release = await services.store.db[Collections.AUDIENCE_RELEASES].find_one({"_id": C})
     assert release is not None and release["version"] >= 1  # folded at least once
+
+
+async def test_a_large_audiences_top_payers_come_from_the_index_and_equal_a_full_read(
+        api: Api, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dominance rule's input (largest payers per revenue cell) for a large audience is
+    read per combination through an index, never the whole audience: the same numbers."""
+    await record(api, creator_events(C))
+    segments = [("LOW", "CHAT", "REMOTE"), ("MID", "MEETING", "NEARBY"),
+                ("HIGH", "CALL", "LOCAL"), ("HIGH", "CHAT", "REMOTE")]
+    await join(api, C, [(f"payer-{n}", segments[n % len(segments)]) for n in range(24)])
+    await api.as_service(DRAIN)
+    await block(api, "payer-2")  # a blocked whale counts nowhere
+    await api.as_service(DRAIN)
+    live = {C: cells_of(await services.aggregates.get(C))}
+    assert sum(1 for cell in live[C] if cell.startswith("combo_revenue.")) >= 3
+
+    full = await services.insights.contributions_many([C], live)
+    reads: list[str] = []
+    real = services.insights.segments.of_creators  # type: ignore[union-attr]
+
+    async def watched(creator_ids: Any) -> Any:
+        reads.extend(creator_ids)
+        return await real(creator_ids)
+
+    monkeypatch.setattr(services.insights.segments, "of_creators", watched)
+    monkeypatch.setattr("services.insights.FULL_READ_AUDIENCE", 5)
+    indexed = await services.insights.contributions_many([C], live)
+    assert reads == []  # the audience was not read whole
+    assert indexed == full and full[C]["revenue_tokens"]
