@@ -45,12 +45,7 @@ class PlatformInsights:
     async def refresh(self) -> int:
         """Sum every published release and the per-viewer largest revenue contributions into
         the platform release; how many creators it sums. Memory: one page and one viewer."""
-        cells: dict[str, int] = {}
-        creators = 0
-        async for page in self.releases.published_pages():
-            summed = [published for _, published in page if published]
-            cells = add(cells, *summed)
-            creators += len(summed)
+        cells, creators = await self._published_sum()
         tops = TopsByViewer()
         viewer: str | None = None
         parts: Counter[str] = Counter()
@@ -71,6 +66,17 @@ class PlatformInsights:
         tops.add_viewer(parts)
         await self.platform.put(cells, tops.tops(), creators, self.clock())
         return creators
+
+    async def _published_sum(self) -> tuple[dict[str, int], int]:
+        """Every published release summed, and how many there are (its own frame: the last
+        page is let go before the segments are paged)."""
+        cells: dict[str, int] = {}
+        creators = 0
+        async for page in self.releases.published_pages():
+            summed = [published for _, published in page if published]
+            cells = add(cells, *summed)
+            creators += len(summed)
+        return cells, creators
 
     async def audience(self) -> PlatformAudience:
         stored = await self.platform.get()

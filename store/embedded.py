@@ -8,9 +8,10 @@ tests in tests/integration/test_embedded.py compare the two):
 - **Indexes are used.** mongomock answers every query by copying and filtering the whole
   collection, so a lookup by ``_id`` or by an indexed field costs O(collection) and per-event
   work would grow with history, the opposite of a real server. Here a filter that pins ``_id``
-  (equality or ``$in``) looks only at those documents, and a filter with an equality (or
-  ``$in``) on the first field of a declared index looks up a hash index on that field, kept up
-  to date on every insert, in-place update, replace, delete and drop. Candidates are re-checked
+  (equality or ``$in``) looks only at those documents, and a filter with equalities (or
+  ``$in``) on fields of declared indexes looks up a hash index on each of those fields and
+  takes the documents in all of them, kept up to date on every insert, in-place update,
+  replace, delete and drop. Candidates are re-checked
   by mongomock's own ``filter_applies``, and a document whose value for an indexed field is not
   a plain scalar is a candidate for every lookup on that field, so results are exactly the
   unindexed ones, minus the scan.
@@ -100,10 +101,19 @@ class FieldIndex:
             else:
                 self.unindexable[field].discard(key)
 
-    def candidates(self, field: str, wanted: list[Any]) -> list[Any]:
+    def matching(self, field: str, wanted: list[Any]) -> set[Any]:
+        """Keys of the documents that may hold one of ``wanted`` in ``field`` (a superset)."""
         keys: set[Any] = set(self.unindexable[field])
         for value in wanted:
             keys |= self.values[field].get(value, set())
+        return keys
+
+    def candidates(self, conditions: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Keys that may match every (field, wanted values) condition, in insertion order:
+        the smallest field's set narrowed by the others, as a compound index's equality
+        prefix narrows a real server's scan."""
+        sets = sorted((self.matching(field, wanted) for field, wanted in conditions), key=len)
+        keys = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
         return sorted(keys, key=lambda k: self.position.get(k, 0))
 
 
@@ -114,12 +124,12 @@ def _store_key(document_id: Any) -> Any:
 
 
 def _indexed_fields(store: Any) -> set[str]:
-    """First fields of the collection's declared indexes (top-level fields only)."""
+    """Every top-level field of the collection's declared indexes."""
     fields = set()
     for index in store.indexes.values():
-        first = list(index.get("key", [("_id", 1)]))[0][0]
-        if first != "_id" and "." not in first:
-            fields.add(first)
+        for name, _ in index.get("key", [("_id", 1)]):
+            if name != "_id" and "." not in name:
+                fields.add(name)
     return fields
 
 
@@ -195,12 +205,10 @@ class IndexedCollection(Collection):
         if keys is None:
             index = store.index_for_lookups()
             if index is not None:
-                for field in filter_:
-                    if field in index.fields:
-                        wanted = _wanted(filter_[field])
-                        if wanted is not None:
-                            keys = index.candidates(field, wanted)
-                            break
+                conditions = [(field, wanted) for field in filter_ if field in index.fields
+                              and (wanted := _wanted(filter_[field])) is not None]
+                if conditions:
+                    keys = index.candidates(conditions)
         if keys is None:
             return super()._iter_documents(filter_)
         documents = store._documents
