@@ -111,7 +111,8 @@ async def world_costs(creators: int, viewers: int
     pairs = await services.rollups.count_pairs()
     now = datetime.now(UTC)
     gc.collect()
-    with small_pages(MEMORY_PAGE), WorkingMemory() as memory:
+    # ~15 round trips per page of pairs recomputed, the snapshot and platform passes after
+    with small_pages(MEMORY_PAGE), WorkingMemory(15 * pairs // MEMORY_PAGE + 50) as memory:
         await DailyRun(services, "bench", lambda: now).run(now.date(), now)
     store.close()
     return costs, pairs, memory.peak / 2**20, memory.samples
@@ -119,15 +120,17 @@ async def world_costs(creators: int, viewers: int
 
 class WorkingMemory:
     """The daily run's own peak memory on the embedded store, sampled (``tracemalloc``) at the
-    start of every 10th round trip. What the embedded database allocates is left out (any
-    allocation with mongomock's collection code on its stack): the documents it keeps (on
-    MongoDB they live on the server), its scratch copies while it answers a query (it copies
-    every match before applying a limit, where a server reads an index range) and the raw
-    documents it hands back; what the run builds from them (segments, cells, pages) counts."""
+    start of about ``SAMPLES`` evenly spaced round trips (a snapshot is slow). What the
+    embedded database allocates is left out (any allocation with mongomock's code on its
+    stack): the documents it keeps (on MongoDB they live on the server), its scratch copies
+    while it answers a query (it copies every match before applying a limit, where a server
+    reads an index range) and the raw documents it hands back; what the run builds from them
+    (segments, cells, pages) counts."""
 
-    EVERY = 10
+    SAMPLES = 25
 
-    def __init__(self) -> None:
+    def __init__(self, expected_round_trips: int) -> None:
+        self.every = max(1, expected_round_trips // self.SAMPLES)
         self.peak = 0
         self.samples = 0
         self._calls = 0
@@ -147,14 +150,14 @@ class WorkingMemory:
         self.samples += 1
 
     def __enter__(self) -> WorkingMemory:
-        tracemalloc.start(40)
+        tracemalloc.start(16)
         self._base = self._snapshot()
         self._original = CollectionAdapter.round_trip
         meter = self
 
         async def sampled(adapter: CollectionAdapter, operation: str) -> None:
             meter._calls += 1
-            if meter._calls % meter.EVERY == 0:
+            if meter._calls % meter.every == 0:
                 meter._sample()
             await meter._original(adapter, operation)
 
