@@ -128,7 +128,7 @@ class InsightsService:
         if self._paused:
             return
         held = [HeldChange(c.after.creator_id, c.after.viewer_id, delta, c.id,
-                           c.after.last_updated, fresh=not c.redelivered)
+                           c.after.last_updated)
                 for c in changes if (delta := transition_delta(c.before, c.after))]
         await self.hold(held)
 
@@ -157,9 +157,9 @@ class InsightsService:
             fold_pending(s.state) if len(s.held) >= HELD_FOLD_AT else None)) is not None]
         if not plans:
             return []
-        tops = await self.contributions_many(
-            [s.creator_id for s, plan in plans if Family.REVENUE in plan.families],
-            {s.creator_id: s.state.live() for s, _ in plans})
+        revenue = [s for s, plan in plans if Family.REVENUE in plan.families]
+        tops = await self.contributions_many([s.creator_id for s in revenue],
+                                             {s.creator_id: s.state.live() for s in revenue})
         committed = await self.releases.commit_many(
             [ReleaseCommit(s.creator_id, s.version, plan.state, plan.families,
                            tops.get(s.creator_id), s.held) for s, plan in plans], self.clock())

@@ -42,6 +42,12 @@ def part_id(creator_id: str, part: int) -> str:
     return f"{creator_id}|{part:02d}"
 
 
+def _part_key(creator_id: str, part: int) -> dict[str, Any]:
+    """The filter naming one part document: its _id and its whole shard key (upserts need
+    it)."""
+    return {"_id": part_id(creator_id, part), "creator_id": creator_id, "part": part}
+
+
 def counters_of(part: Mapping[str, Any]) -> dict[str, int]:
     """A part's counters as flat cells (zeros dropped)."""
     return flat({k: v for k, v in part.items() if k not in _NOT_COUNTERS})
@@ -126,10 +132,8 @@ class AggregateRepository:
         if not delta:
             return
         if change_id is None:
-            part = part_of(viewer_id)
-            await self._aggregates.update_one(
-                {"_id": part_id(creator_id, part), "creator_id": creator_id, "part": part},
-                {"$inc": dict(delta)}, upsert=True)
+            await self._aggregates.update_one(_part_key(creator_id, part_of(viewer_id)),
+                                              {"$inc": dict(delta)}, upsert=True)
             return
         await self.apply_many([AggregateMove(creator_id, delta, change_id, at,
                                              viewer_id=viewer_id)])
@@ -142,10 +146,10 @@ class AggregateRepository:
         redelivered change finds the mark and moves nothing. ``forget_many`` drops the marks
         once the changes are confirmed, so marks never accumulate."""
         writes = []
-        for part, group in merge_fresh(moves):
-            creator, index = group[0].creator_id, part_of(group[0].viewer_id)
+        for _, group in merge_fresh(moves):
+            first = group[0]
             writes.append((
-                {"_id": part, "creator_id": creator, "part": index,
+                {**_part_key(first.creator_id, part_of(first.viewer_id)),
                  **{f"{APPLIED}.{m.change_id}": {"$exists": False} for m in group}},
                 # a group whose moves cancel out still takes its marks ($inc may not be empty)
                 {"$inc": add({}, *(m.delta for m in group)) or {"total": 0},
@@ -164,8 +168,7 @@ class AggregateRepository:
             if change_id:
                 grouped.setdefault((creator, part_of(viewer)), []).append(change_id)
         await update_each(self._aggregates, [
-            ({"_id": part_id(creator, part), "creator_id": creator, "part": part},
-             {"$unset": {f"{APPLIED}.{c}": "" for c in ids}})
+            (_part_key(creator, part), {"$unset": {f"{APPLIED}.{c}": "" for c in ids}})
             for (creator, part), ids in grouped.items()], upsert=False)
 
     async def forget_stale(self, before: datetime) -> int:
@@ -178,7 +181,7 @@ class AggregateRepository:
                          if at is None or at < before]
                 if stale:
                     await self._aggregates.update_one(
-                        {"_id": d["_id"], "creator_id": d["creator_id"], "part": d["part"]},
+                        _part_key(d["creator_id"], d["part"]),
                         {"$unset": {f"{APPLIED}.{k}": "" for k in stale}})
                     dropped += len(stale)
         return dropped

@@ -11,10 +11,9 @@ tests in tests/integration/test_embedded.py compare the two):
   (equality or ``$in``) looks only at those documents, and a filter with equalities (or
   ``$in``) on fields of declared indexes looks up a hash index on each of those fields and
   takes the documents in all of them, kept up to date on every insert, in-place update,
-  replace, delete and drop. Candidates are re-checked
-  by mongomock's own ``filter_applies``, and a document whose value for an indexed field is not
-  a plain scalar is a candidate for every lookup on that field, so results are exactly the
-  unindexed ones, minus the scan.
+  replace, delete and drop. Candidates are re-checked by mongomock's own ``filter_applies``,
+  and a document whose value for an indexed field is not a plain scalar is a candidate for
+  every lookup on that field, so results are exactly the unindexed ones, minus the scan.
 - **bulk_write works with PyMongo 4.9+**, which passes ``sort=`` to the bulk builder that
   mongomock 4.3 does not accept (a TypeError there, a normal bulk write on MongoDB).
 

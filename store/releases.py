@@ -73,9 +73,10 @@ class StoredRelease:
         return aggregate_from_cells(self.creator_id, self.state.published)
 
 
-def _release_from_doc(d: Mapping[str, Any], held: Sequence[Mapping[str, Any]] = ()
-                      ) -> StoredRelease:
-    """The release document with its held changes folded in (those it consumed skipped)."""
+def release_from_doc(d: Mapping[str, Any], held: Sequence[Mapping[str, Any]] = ()
+                     ) -> StoredRelease:
+    """The release document with its held changes folded in (those it consumed skipped);
+    without ``held``, the document alone (what was published)."""
     when = d.get("released_at") or {}
     consumed = set(d.get("consumed") or ())
     pending: dict[str, Cells] = {k: flat(v) for k, v in (d.get("pending") or {}).items()}
@@ -92,11 +93,6 @@ def _release_from_doc(d: Mapping[str, Any], held: Sequence[Mapping[str, Any]] = 
         tops=tops_from_doc(d.get("dominance")),
         held=tuple(h["_id"] for h in held),
         exists="version" in d)
-
-
-def release_from_doc(d: Mapping[str, Any]) -> StoredRelease:
-    """The release document alone (what was published; pending without held changes)."""
-    return _release_from_doc(d)
 
 
 @dataclass(frozen=True)
@@ -121,8 +117,6 @@ class HeldChange:
     delta: Cells
     change_id: str
     at: datetime
-    #: never delivered before (kept for callers; each change is its own document anyway)
-    fresh: bool = False
 
 
 def _grouped(changes: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -172,13 +166,11 @@ class ReleaseRepository:
             return []
         wanted = sorted(set(creator_ids))
         docs = {d["_id"]: d async for d in self._releases.find({"_id": {"$in": wanted}})}
-        held: dict[str, list[dict[str, Any]]] = {}
-        async for h in self._held.find(
-                {"creator_id": {"$in": wanted}, "cut": {"$exists": False}},
-                {"creator_id": 1, "viewer_id": 1, "cells": 1}).sort(
-                    [("creator_id", 1), ("_id", 1)]).limit(HELD_READ * len(wanted)):
-            held.setdefault(h["creator_id"], []).append(h)
-        return [_release_from_doc(docs.get(c) or {"_id": c}, held.get(c, ())) for c in creator_ids]
+        held = await _by_creator(self._held.find(
+            {"creator_id": {"$in": wanted}, "cut": {"$exists": False}},
+            {"creator_id": 1, "viewer_id": 1, "cells": 1}).sort(
+                [("creator_id", 1), ("_id", 1)]).limit(HELD_READ * len(wanted)))
+        return [release_from_doc(docs.get(c) or {"_id": c}, held.get(c, ())) for c in creator_ids]
 
     async def forget(self, creator_id: str, change_id: str) -> None:
         """The change is confirmed (it can no longer be redelivered): see :meth:`forget_many`."""
@@ -348,12 +340,18 @@ class ReleaseRepository:
     async def all(self) -> list[StoredRelease]:
         """Every creator's whole state, held changes included (tests and rebuild checks)."""
         docs = {d["_id"]: d async for d in self._releases.find({}).sort("_id", 1)}
-        held: dict[str, list[dict[str, Any]]] = {}
-        async for h in self._held.find({"cut": {"$exists": False}}).sort(
-                [("creator_id", 1), ("_id", 1)]):
-            held.setdefault(h["creator_id"], []).append(h)
-        return [_release_from_doc(docs.get(c) or {"_id": c}, held.get(c, ()))
+        held = await _by_creator(self._held.find({"cut": {"$exists": False}}).sort(
+            [("creator_id", 1), ("_id", 1)]))
+        return [release_from_doc(docs.get(c) or {"_id": c}, held.get(c, ()))
                 for c in sorted(set(docs) | set(held))]
+
+
+async def _by_creator(held: AsyncIterator[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Held change documents grouped by creator, in the order read."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    async for h in held:
+        grouped.setdefault(h["creator_id"], []).append(h)
+    return grouped
 
 
 def _empty_release() -> dict[str, Any]:

@@ -69,6 +69,12 @@ def movers(pending: Mapping[str, Cells], fam: Family) -> int:
     return sum(1 for cells in pending.values() if _part(cells, fam))
 
 
+def _net_changes(pending: Mapping[str, Cells]) -> dict[str, dict[str, int]]:
+    """Pending changes without zero cells, and without viewers whose changes cancel out."""
+    nonzero = {v: {k: n for k, n in cells.items() if n} for v, cells in pending.items()}
+    return {v: cells for v, cells in nonzero.items() if cells}
+
+
 @dataclass(frozen=True)
 class ReleaseState:
     published: Cells = field(default_factory=dict)
@@ -95,8 +101,7 @@ def plan_release(state: ReleaseState, min_viewers: int = MIN_VIEWERS) -> Release
     nothing), so the pending map stays bounded by the movers of the unreleased families.
     """
     released = tuple(f for f in Family if movers(state.pending, f) >= min_viewers)
-    pending = {v: {k: n for k, n in cells.items() if n} for v, cells in state.pending.items()}
-    pending = {v: cells for v, cells in pending.items() if cells}
+    pending = _net_changes(state.pending)
     if not released and len(pending) == len(state.pending):
         return None
     published = dict(state.published)
@@ -114,9 +119,7 @@ def plan_release(state: ReleaseState, min_viewers: int = MIN_VIEWERS) -> Release
 def fold_pending(state: ReleaseState) -> Release:
     """Publish nothing, keep every viewer's net change pending (zeros dropped): how held
     changes are folded into the release document while a release waits for movers."""
-    pending = {v: {k: n for k, n in cells.items() if n} for v, cells in state.pending.items()}
-    return Release(ReleaseState(state.published, {v: c for v, c in pending.items() if c},
-                                state.carry), ())
+    return Release(ReleaseState(state.published, _net_changes(state.pending), state.carry), ())
 
 
 def rebase(state: ReleaseState, live: Cells) -> ReleaseState:
