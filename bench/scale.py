@@ -119,12 +119,15 @@ async def world_costs(creators: int, viewers: int
                                                  stored_documents(store)) as memory:
         await DailyRun(services, "bench", lambda: now).run(now.date(), now)
     store.close()
+    print(f"{pairs:,} pairs: the daily run's peak held " + ", ".join(
+        f"{name.rsplit('/', 2)[-2]}/{name.rsplit('/', 1)[-1]} {size / 2**10:.0f} KiB"
+        for name, size in memory.peak_by_file))
     return costs, pairs, memory.peak / 2**20, memory.samples
 
 
 #: where the embedded database allocates (left out of the daily run's own memory)
 EMBEDDED_DATABASE_CODE = ("*/mongomock/*", "*/mongomock_motor/*", "*/copy.py",
-                          "*/store/embedded.py", "*/tracemalloc.py")
+                          "*/packaging/*", "*/store/embedded.py", "*/tracemalloc.py")
 
 
 class WorkingMemory:
@@ -152,6 +155,8 @@ class WorkingMemory:
         self.documents = documents
         self.every = max(1, expected_round_trips // self.SAMPLES)
         self.peak = 0
+        #: the files whose allocations the run held at its peak (the largest first)
+        self.peak_by_file: list[tuple[str, int]] = []
         self.samples = 0
         self._calls = 0
         self._base: tracemalloc.Snapshot | None = None
@@ -164,14 +169,19 @@ class WorkingMemory:
     def _sample(self) -> None:
         snapshot = self._snapshot()
         assert self._base is not None
-        grown = sum(stat.size_diff for stat in snapshot.compare_to(self._base, "filename"))
-        self.peak = max(self.peak, grown - self._kept_by_database())
+        held = Counter({stat.traceback[0].filename: stat.size_diff
+                        for stat in snapshot.compare_to(self._base, "filename")})
+        held.subtract(self._kept_by_database())
+        if held.total() > self.peak:
+            self.peak = held.total()
+            self.peak_by_file = [(name, size) for name, size in held.most_common(6)]
         self.samples += 1
 
-    def _kept_by_database(self) -> int:
-        """Bytes of the values the stored documents hold that the traced run allocated."""
+    def _kept_by_database(self) -> Counter[str]:
+        """Bytes of the values the stored documents hold that the traced run allocated, by
+        the file that allocated them."""
         seen: set[int] = set()
-        kept = 0
+        kept: Counter[str] = Counter()
         pending: list[Any] = list(self.documents())
         while pending:
             value = pending.pop()
@@ -187,7 +197,7 @@ class WorkingMemory:
             if traceback is not None and not any(
                     fnmatch(traceback[0].filename, pattern)
                     for pattern in EMBEDDED_DATABASE_CODE):
-                kept += sys.getsizeof(value)
+                kept[traceback[0].filename] += sys.getsizeof(value)
         return kept
 
     def __enter__(self) -> WorkingMemory:
