@@ -112,7 +112,7 @@ class FieldIndex:
         the smallest field's set narrowed by the others, as a compound index's equality
         prefix narrows a real server's scan."""
         sets = sorted((self.matching(field, wanted) for field, wanted in conditions), key=len)
-        keys = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
+        keys = sets[0].intersection(*sets[1:])
         return sorted(keys, key=lambda k: self.position.get(k, 0))
 
 
