@@ -23,26 +23,28 @@ import gc
 import os
 import sys
 import time
-import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from fnmatch import fnmatch
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from api.app import create_app
-from api.auth import mint_token
-from api.bootstrap import bootstrap
-from api.settings import Settings
-from services import daily
-from services.daily import DailyRun
-from store import database
-from store.adapter import CollectionAdapter, document_writes
-from store.database import Store
-from store.rollups import RollupRepository
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.wire, run as a script
+
+from api.app import create_app  # noqa: E402
+from api.auth import mint_token  # noqa: E402
+from api.bootstrap import bootstrap  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from bench.memory import WorkingMemory  # noqa: E402
+from services import daily  # noqa: E402
+from services.daily import DailyRun  # noqa: E402
+from store import aggregates, database, releases  # noqa: E402
+from store.adapter import document_writes  # noqa: E402
+from store.database import Store  # noqa: E402
+from store.rollups import RollupRepository  # noqa: E402
 
 SECRET = "bench-secret-bench-secret-bench-secret"
 SMALL = (30, 300)
@@ -113,9 +115,7 @@ async def world_costs(creators: int, viewers: int
     pairs = await services.rollups.count_pairs()
     now = datetime.now(UTC)
     gc.collect()
-    # ~15 round trips per page of pairs recomputed, the snapshot and platform passes after
-    with small_pages(MEMORY_PAGE), WorkingMemory(15 * pairs // MEMORY_PAGE + 50,
-                                                 stored_documents(store)) as memory:
+    with small_pages(MEMORY_PAGE, MEMORY_CREATOR_PAGE), WorkingMemory() as memory:
         await DailyRun(services, "bench", lambda: now).run(now.date(), now)
     store.close()
     print(f"{pairs:,} pairs: the daily run's peak held " + ", ".join(
@@ -124,130 +124,40 @@ async def world_costs(creators: int, viewers: int
     return costs, pairs, memory.peak / 2**20, memory.samples
 
 
-#: where the embedded database allocates (left out of the daily run's own memory)
-EMBEDDED_DATABASE_CODE = ("*/mongomock/*", "*/mongomock_motor/*", "*/copy.py",
-                          "*/packaging/*", "*/store/embedded.py", "*/tracemalloc.py")
-
-
-class WorkingMemory:
-    """The daily run's own peak memory on the embedded store, sampled (``tracemalloc``) at the
-    start of about ``SAMPLES`` evenly spaced round trips (a snapshot is slow). What the
-    embedded database holds is left out, as it lives on the server with MongoDB:
-
-    - what it allocates (any allocation made in its code: mongomock, its motor wrapper, the
-      deep copies it takes, the embedded adapter's indexes) — the documents it keeps, its
-      scratch copies while it answers a query, the raw documents it hands back;
-    - what the run allocated and the database now keeps: mongomock deep-copies a written
-      document's containers but keeps its numbers and strings by reference, so a segment's
-      scores stay traced to the line that computed them. Each sample walks the stored
-      documents (``documents``) and subtracts those still-traced values.
-
-    What the run builds and holds (segments, cells, pages) counts. One frame per allocation:
-    with whole stacks the 10x world's run takes hours (220x slower than untraced, against 16x
-    with one frame)."""
-
-    SAMPLES = 25
-
-    def __init__(self, expected_round_trips: int,
-                 documents: Callable[[], Iterator[dict[str, Any]]]) -> None:
-        self.documents = documents
-        self.every = max(1, expected_round_trips // self.SAMPLES)
-        self.peak = 0
-        #: the files whose allocations the run held at its peak (the largest first)
-        self.peak_by_file: list[tuple[str, int]] = []
-        self.samples = 0
-        self._calls = 0
-        self._base: tracemalloc.Snapshot | None = None
-
-    @staticmethod
-    def _snapshot() -> tracemalloc.Snapshot:
-        return tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(False, pattern) for pattern in EMBEDDED_DATABASE_CODE])
-
-    def _sample(self) -> None:
-        snapshot = self._snapshot()
-        assert self._base is not None
-        held = Counter({stat.traceback[0].filename: stat.size_diff
-                        for stat in snapshot.compare_to(self._base, "filename")})
-        held.subtract(self._kept_by_database())
-        if held.total() > self.peak:
-            self.peak = held.total()
-            self.peak_by_file = [(name, size) for name, size in held.most_common(6)]
-        self.samples += 1
-
-    def _kept_by_database(self) -> Counter[str]:
-        """Bytes of the values the stored documents hold that the traced run allocated, by
-        the file that allocated them."""
-        seen: set[int] = set()
-        kept: Counter[str] = Counter()
-        pending: list[Any] = list(self.documents())
-        while pending:
-            value = pending.pop()
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            if isinstance(value, dict):
-                pending.extend(value.keys())
-                pending.extend(value.values())
-            elif isinstance(value, list | tuple):
-                pending.extend(value)
-            traceback = tracemalloc.get_object_traceback(value)
-            if traceback is not None and not any(
-                    fnmatch(traceback[0].filename, pattern)
-                    for pattern in EMBEDDED_DATABASE_CODE):
-                kept[traceback[0].filename] += sys.getsizeof(value)
-        return kept
-
-    def __enter__(self) -> WorkingMemory:
-        tracemalloc.start(1)
-        self._base = self._snapshot()
-        self._original = CollectionAdapter.round_trip
-        meter = self
-
-        async def sampled(adapter: CollectionAdapter, operation: str) -> None:
-            meter._calls += 1
-            if meter._calls % meter.every == 0:
-                meter._sample()
-            await meter._original(adapter, operation)
-
-        CollectionAdapter.round_trip = sampled  # type: ignore[method-assign,assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        CollectionAdapter.round_trip = self._original  # type: ignore[method-assign]
-        self._sample()
-        tracemalloc.stop()
-
-
-def stored_documents(store: Store) -> Callable[[], Iterator[dict[str, Any]]]:
-    """Every document the embedded database keeps for ``store``, read anew at each call."""
-    kept = store.db.delegate._store  # mongomock's own documents, behind the motor wrapper
-
-    def documents() -> Iterator[dict[str, Any]]:
-        for collection in kept._collections.values():
-            yield from collection._documents.values()
-
-    return documents
-
-
-#: page size of every sweep while the daily run's memory is measured: both worlds then span
-#: many pages (at the default 1,000 the small one fits in one), so a flat peak means memory
-#: follows the page, not the number of pairs
+#: page sizes of the sweeps while the daily run's memory is measured, so that both worlds
+#: span several pages of every sweep (at the default 1,000 the small one fits in one) and a
+#: flat peak means memory follows the page, not the number of pairs: pairs, viewers and
+#: segments by 100; creators (releases, aggregates: a page of 100 holds ~1 MiB, and the small
+#: world has only 30) by 10
 MEMORY_PAGE = 100
+MEMORY_CREATOR_PAGE = 10
+#: the modules whose sweeps walk one document per creator
+CREATOR_SWEEPS = (releases, aggregates)
 
 
 @contextmanager
-def small_pages(size: int) -> Iterator[None]:
+def small_pages(size: int, creator_size: int) -> Iterator[None]:
     saved = (database.pages.__defaults__, RollupRepository.pair_pages.__defaults__,
              daily.DAILY_CHUNK)
     database.pages.__defaults__ = (None, size)
     RollupRepository.pair_pages.__defaults__ = (None, size)
     daily.DAILY_CHUNK = size
+
+    def creator_pages(collection: Any, query: dict[str, Any],
+                      projection: dict[str, Any] | None = None, size: int = creator_size,
+                      *, after: Any = None) -> AsyncIterator[list[dict[str, Any]]]:
+        return original(collection, query, projection, size, after=after)
+
+    original = database.pages
+    for module in CREATOR_SWEEPS:
+        module.pages = creator_pages  # type: ignore[attr-defined]
     try:
         yield
     finally:
         (database.pages.__defaults__, RollupRepository.pair_pages.__defaults__,
          daily.DAILY_CHUNK) = saved
+        for module in CREATOR_SWEEPS:
+            module.pages = original  # type: ignore[attr-defined]
 
 
 async def hottest_document(fans: int, batch: int = 500
@@ -297,7 +207,8 @@ async def main() -> None:
         print(f"{'request':<30}{'round trips':>12}{'at 10×':>10}")
         for name in small:
             print(f"{name:<30}{small[name]:>12}{large[name]:>10}")
-        print(f"daily run's own peak memory (pages of {MEMORY_PAGE}, {small_samples} and "
+        print(f"daily run's own peak memory (pages of {MEMORY_PAGE}, creators by "
+              f"{MEMORY_CREATOR_PAGE}; {small_samples} and "
               f"{large_samples} samples): {small_peak:.2f} MiB → {large_peak:.2f} MiB "
               f"(ratio {large_peak / small_peak:.2f})")
     if 3 in PARTS:
