@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.wire, run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.memory, run as a script
 
 from api.app import create_app  # noqa: E402
 from api.auth import mint_token  # noqa: E402
