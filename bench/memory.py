@@ -15,10 +15,10 @@ import functools
 import pickle
 import tracemalloc
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from fnmatch import fnmatch
 from typing import Any
+from unittest.mock import patch
 
 from store.adapter import CollectionAdapter
 
@@ -44,12 +44,12 @@ class WorkingMemory:
         self.peak_by_file: list[tuple[str, int]] = []
         self.samples = 0
         self._base: dict[str, int] = {}
-        self._wire = sent_over_the_wire()
+        self._patches = ExitStack()
 
     def _sample(self) -> None:
         held = Counter(self._by_file())
         held.subtract(self._base)
-        for filename in [f for f in held if self._not_the_run(f)]:
+        for filename in [f for f in held if _not_the_run(f)]:
             del held[filename]
         if held.total() > self.peak:
             self.peak = held.total()
@@ -67,31 +67,30 @@ class WorkingMemory:
             sizes[trace[2][0][0]] += trace[1]
         return sizes
 
-    @functools.cache  # noqa: B019 (a few hundred file names; the meter lives for one run)
-    def _not_the_run(self, filename: str) -> bool:
-        # matched per file, not per allocation: tracemalloc.Filter matches every trace in
-        # Python, seconds a sample once the database holds a few thousand documents
-        return any(fnmatch(filename, pattern) for pattern in NOT_THE_RUN)
-
     def __enter__(self) -> WorkingMemory:
-        self._wire.__enter__()
+        self._patches.enter_context(sent_over_the_wire())
         tracemalloc.start(1)
         self._base = self._by_file()
-        self._original = CollectionAdapter.round_trip
-        meter = self
+        original = CollectionAdapter.round_trip
 
         async def sampled(adapter: CollectionAdapter, operation: str) -> None:
-            meter._sample()
-            await meter._original(adapter, operation)
+            self._sample()
+            await original(adapter, operation)
 
-        CollectionAdapter.round_trip = sampled  # type: ignore[method-assign,assignment]
+        self._patches.enter_context(patch.object(CollectionAdapter, "round_trip", sampled))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        CollectionAdapter.round_trip = self._original  # type: ignore[method-assign]
         self._sample()
         tracemalloc.stop()
-        self._wire.__exit__(None, None, None)
+        self._patches.close()
+
+
+@functools.cache  # a few hundred file names
+def _not_the_run(filename: str) -> bool:
+    # matched per file, not per allocation: tracemalloc.Filter matches every trace in Python,
+    # seconds a sample once the database holds a few thousand documents
+    return any(fnmatch(filename, pattern) for pattern in NOT_THE_RUN)
 
 
 def _copied(value: Any) -> Any:
@@ -99,8 +98,7 @@ def _copied(value: Any) -> Any:
     return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
 
 
-@contextmanager
-def sent_over_the_wire() -> Iterator[None]:
+def sent_over_the_wire() -> AbstractContextManager[Any]:
     """Every call the adapters make passes a copy of its arguments, as a driver sends one."""
     original = CollectionAdapter._call
 
@@ -108,8 +106,4 @@ def sent_over_the_wire() -> Iterator[None]:
                       **kwargs: Any) -> Any:
         return await original(adapter, operation, *_copied(args), **_copied(kwargs))
 
-    CollectionAdapter._call = copying  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        CollectionAdapter._call = original  # type: ignore[method-assign]
+    return patch.object(CollectionAdapter, "_call", copying)

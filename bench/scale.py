@@ -25,10 +25,11 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 
@@ -137,27 +138,21 @@ CREATOR_SWEEPS = (releases, aggregates)
 
 @contextmanager
 def small_pages(size: int, creator_size: int) -> Iterator[None]:
-    saved = (database.pages.__defaults__, RollupRepository.pair_pages.__defaults__,
-             daily.DAILY_CHUNK)
-    database.pages.__defaults__ = (None, size)
-    RollupRepository.pair_pages.__defaults__ = (None, size)
-    daily.DAILY_CHUNK = size
+    original = database.pages
 
     def creator_pages(collection: Any, query: dict[str, Any],
-                      projection: dict[str, Any] | None = None, size: int = creator_size,
+                      projection: dict[str, Any] | None = None, page_size: int = creator_size,
                       *, after: Any = None) -> AsyncIterator[list[dict[str, Any]]]:
-        return original(collection, query, projection, size, after=after)
+        return original(collection, query, projection, page_size, after=after)
 
-    original = database.pages
-    for module in CREATOR_SWEEPS:
-        module.pages = creator_pages  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        (database.pages.__defaults__, RollupRepository.pair_pages.__defaults__,
-         daily.DAILY_CHUNK) = saved
+    with ExitStack() as patches:
+        patches.enter_context(patch.object(database.pages, "__defaults__", (None, size)))
+        patches.enter_context(patch.object(RollupRepository.pair_pages, "__defaults__",
+                                           (None, size)))
+        patches.enter_context(patch.object(daily, "DAILY_CHUNK", size))
         for module in CREATOR_SWEEPS:
-            module.pages = original  # type: ignore[attr-defined]
+            patches.enter_context(patch.object(module, "pages", creator_pages))
+        yield
 
 
 async def hottest_document(fans: int, batch: int = 500
